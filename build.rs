@@ -1,0 +1,32 @@
+//! Compiles the C shim against the headers of the perl that will load us.
+//!
+//! The perl is `$PERL` (set by Makefile.PL to the perl that ran it) or the
+//! first `perl` on PATH; its `%Config` gives the include directory and the
+//! compiler flags the interpreter itself was built with, which the shim must
+//! share (struct layouts depend on them).
+use std::process::Command;
+
+fn perl_config(perl: &str, key: &str) -> String {
+    let out = Command::new(perl)
+        .args(["-MConfig", "-e", &format!("print $Config{{{key}}}")])
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {perl}: {e}"));
+    assert!(out.status.success(), "{perl} -MConfig failed");
+    String::from_utf8(out.stdout).expect("perl config is not UTF-8")
+}
+
+fn main() {
+    let perl = std::env::var("PERL").unwrap_or_else(|_| "perl".to_string());
+    println!("cargo:rerun-if-env-changed=PERL");
+    println!("cargo:rerun-if-changed=csrc/shim.c");
+
+    let core = format!("{}/CORE", perl_config(&perl, "archlibexp"));
+    let mut build = cc::Build::new();
+    build.file("csrc/shim.c").include(&core).warnings(true);
+    for flag in perl_config(&perl, "ccflags").split_whitespace() {
+        build.flag(flag);
+    }
+    // A core-only macro otherwise compiles to an implicit call that fails at load time.
+    build.flag("-Werror=implicit-function-declaration");
+    build.compile("leshim");
+}

@@ -1,0 +1,298 @@
+/*
+ * The parts of Perl's API that exist only as C macros, wrapped as plain
+ * functions so the Rust glue (src/perl/) can call them.  Nothing here knows
+ * about event loops: each function is one macro or one short idiom.
+ *
+ * Every function that can run Perl code (le_call, le_async_check) catches
+ * both ways Perl leaves a call abnormally: `die` (through G_EVAL) and `exit`
+ * (a longjmp with code 2, caught by our own JMPENV).  So no longjmp ever
+ * crosses a Rust frame; the Rust side returns normally and rethrows from the
+ * XSUB it was called by, once every Rust value is gone.
+ */
+#define PERL_NO_GET_CONTEXT
+#include "EXTERN.h"
+#include "perl.h"
+#include "XSUB.h"
+
+/* Results of le_call / le_async_check. */
+#define LE_OK 0
+#define LE_DIED 1
+#define LE_EXIT 2
+
+/* ---- XSUB arguments and return values ---------------------------------- */
+
+I32 le_xs_begin(pTHX_ I32 *axp) {
+    dSP;
+    dAXMARK;
+    dITEMS;
+    PERL_UNUSED_VAR(sp);
+    *axp = ax;
+    return items;
+}
+
+SV *le_xs_arg(pTHX_ I32 ax, I32 i) { return PL_stack_base[ax + i]; }
+
+I32 le_xs_ix(CV *cv) { return XSANY.any_i32; }
+
+/* Leave the XSUB returning `sv` (or the empty list for NULL). */
+void le_xs_return(pTHX_ I32 ax, SV *sv) {
+    SV **sp = PL_stack_base + ax - 1;
+    if (sv)
+        XPUSHs(sv);
+    PL_stack_sp = sp;
+}
+
+CV *le_newxs(pTHX_ const char *name, XSUBADDR_t fn, I32 ix) {
+    CV *cv = Perl_newXS_deffile(aTHX_ name, fn);
+    CvXSUBANY(cv).any_i32 = ix;
+    return cv;
+}
+
+/* ---- scalars ------------------------------------------------------------ */
+
+SV *le_undef(pTHX) { return &PL_sv_undef; }
+SV *le_yes(pTHX) { return &PL_sv_yes; }
+SV *le_no(pTHX) { return &PL_sv_no; }
+SV *le_new_iv(pTHX_ IV v) { return newSViv(v); }
+SV *le_new_uv(pTHX_ UV v) { return newSVuv(v); }
+SV *le_new_pv(pTHX_ const char *s, STRLEN len) { return newSVpvn(s, len); }
+SV *le_new_copy(pTHX_ SV *sv) { return newSVsv(sv); }
+SV *le_mortal(pTHX_ SV *sv) { return sv_2mortal(sv); }
+void le_set_uv(pTHX_ SV *sv, UV v) { sv_setuv(sv, v); }
+void le_set_sv(pTHX_ SV *dst, SV *src) { sv_setsv(dst, src); }
+void le_inc(SV *sv) { SvREFCNT_inc_simple_void(sv); }
+void le_dec(pTHX_ SV *sv) { SvREFCNT_dec(sv); }
+int le_ok(SV *sv) { return sv && SvOK(sv); }
+int le_true(pTHX_ SV *sv) { return sv && SvTRUE(sv); }
+int le_is_code(SV *sv) { return sv && SvROK(sv) && SvTYPE(SvRV(sv)) == SVt_PVCV; }
+int le_is_ref(SV *sv) { return sv && SvROK(sv); }
+
+/*
+ * Sort a scalar for argument checking.  0: not a number at all (undef, a
+ * reference, a non-numeric string); 1: an integer in 0 .. 2**64-1, stored in
+ * *uv (and *nv); 2: any other number (negative, fractional, too large,
+ * inf, nan), stored in *nv.  No warnings are emitted.
+ */
+int le_classify(pTHX_ SV *sv, NV *nv, UV *uv) {
+    NV n;
+    if (!sv || !SvOK(sv) || SvROK(sv))
+        return 0;
+    if (SvIOK(sv)) {
+        if (SvIsUV(sv)) {
+            *uv = SvUVX(sv);
+            *nv = (NV)*uv;
+            return 1;
+        }
+        *nv = (NV)SvIVX(sv);
+        if (SvIVX(sv) < 0)
+            return 2;
+        *uv = (UV)SvIVX(sv);
+        return 1;
+    }
+    if (SvNOK(sv)) {
+        n = SvNVX(sv);
+    } else if (SvPOK(sv)) {
+        STRLEN len;
+        const char *pv = SvPV_const(sv, len);
+        UV value = 0;
+        int flags = grok_number(pv, len, &value);
+        if (!flags)
+            return 0;
+        if ((flags & (IS_NUMBER_IN_UV | IS_NUMBER_NOT_INT | IS_NUMBER_NEG
+                      | IS_NUMBER_GREATER_THAN_UV_MAX | IS_NUMBER_INFINITY
+                      | IS_NUMBER_NAN)) == IS_NUMBER_IN_UV) {
+            *uv = value;
+            *nv = (NV)value;
+            return 1;
+        }
+        n = SvNV_nomg(sv);
+    } else {
+        return 0;
+    }
+    *nv = n;
+    if (n >= 0.0 && n < 18446744073709551616.0 && n == Perl_floor(n)) {
+        *uv = (UV)n;
+        return 1;
+    }
+    return 2;
+}
+
+const char *le_pv(pTHX_ SV *sv, STRLEN *len) { return SvPV(sv, *len); }
+
+/* ---- references and objects -------------------------------------------- */
+
+SV *le_rv_target(SV *sv) { return sv && SvROK(sv) ? SvRV(sv) : NULL; }
+SV *le_new_rv(pTHX_ SV *target) { return newRV_inc(target); }
+
+SV *le_new_weak(pTHX_ SV *rv) {
+    SV *weak = newSVsv(rv);
+    sv_rvweaken(weak);
+    return weak;
+}
+
+/* A blessed array reference holding copies of `items` (the Perl side of a
+ * watcher or subscription: small, cheap to clone into threads). */
+SV *le_new_object(pTHX_ const char *class, SV **items, I32 n) {
+    AV *av = newAV();
+    I32 i;
+    av_extend(av, n - 1);
+    for (i = 0; i < n; i++)
+        av_store(av, i, items[i]);
+    return sv_bless(newRV_noinc((SV *)av), gv_stashpv(class, GV_ADD));
+}
+
+/* Element i of the array behind an object reference, or NULL. */
+SV *le_object_field(SV *rv, I32 i) {
+    AV *av;
+    if (!rv || !SvROK(rv) || SvTYPE(SvRV(rv)) != SVt_PVAV)
+        return NULL;
+    av = (AV *)SvRV(rv);
+    if (AvFILLp(av) < i || !AvARRAY(av)[i])
+        return NULL;
+    return AvARRAY(av)[i];
+}
+
+int le_isa(pTHX_ SV *sv, const char *class) { return sv && sv_derived_from(sv, class); }
+
+/* File descriptor of the handle a (possibly weak) reference points to, or
+ * -1 when the reference is gone, is not a handle, or the handle is closed. */
+int le_handle_fd(pTHX_ SV *ref) {
+    SV *target;
+    IO *io = NULL;
+    if (!ref || !SvROK(ref))
+        return -1;
+    target = SvRV(ref);
+    if (SvTYPE(target) == SVt_PVGV)
+        io = GvIO((GV *)target);
+    else if (SvTYPE(target) == SVt_PVIO)
+        io = (IO *)target;
+    if (!io || !IoIFP(io))
+        return -1;
+    return PerlIO_fileno(IoIFP(io));
+}
+
+/* ---- magic: Rust state attached to Perl objects ------------------------- */
+
+/* Implemented in Rust (src/perl/magic.rs). */
+extern void le_rs_free(pTHX_ int kind, void *ptr);
+extern void *le_rs_dup(pTHX_ int kind, void *ptr);
+
+static int le_mg_free(pTHX_ SV *sv, MAGIC *mg);
+static int le_mg_dup(pTHX_ MAGIC *mg, CLONE_PARAMS *param);
+
+static MGVTBL le_vtbl[2] = {
+    {NULL, NULL, NULL, NULL, le_mg_free, NULL, le_mg_dup, NULL},
+    {NULL, NULL, NULL, NULL, le_mg_free, NULL, le_mg_dup, NULL},
+};
+
+static int le_mg_free(pTHX_ SV *sv, MAGIC *mg) {
+    void *ptr = mg->mg_ptr;
+    PERL_UNUSED_VAR(sv);
+    /* Detach first: code run by the teardown (DESTROY of values the loop
+     * held) must find no state behind the object. */
+    mg->mg_ptr = NULL;
+    if (ptr)
+        le_rs_free(aTHX_ (int)(mg->mg_virtual - le_vtbl), ptr);
+    return 0;
+}
+
+static int le_mg_dup(pTHX_ MAGIC *mg, CLONE_PARAMS *param) {
+    PERL_UNUSED_VAR(param);
+    if (mg->mg_ptr)
+        mg->mg_ptr = (char *)le_rs_dup(aTHX_ (int)(mg->mg_virtual - le_vtbl), mg->mg_ptr);
+    return 0;
+}
+
+void le_attach(pTHX_ SV *rv, int kind, void *ptr) {
+    MAGIC *mg = sv_magicext(SvRV(rv), NULL, PERL_MAGIC_ext, &le_vtbl[kind], NULL, 0);
+    mg->mg_ptr = (char *)ptr;
+    mg->mg_flags |= MGf_DUP;
+}
+
+void *le_fetch(SV *rv, int kind) {
+    MAGIC *mg;
+    if (!rv || !SvROK(rv))
+        return NULL;
+    mg = mg_findext(SvRV(rv), PERL_MAGIC_ext, &le_vtbl[kind]);
+    return mg ? mg->mg_ptr : NULL;
+}
+
+int le_global_destruct(pTHX) { return PL_phase == PERL_PHASE_DESTRUCT; }
+
+/* ---- leaving an XSUB abnormally ---------------------------------------- */
+
+void le_croak_sv(pTHX_ SV *err) { croak_sv(sv_2mortal(err)); }
+
+/* Continue an `exit` that le_call caught. */
+void le_exit_rethrow(pTHX) { JMPENV_JUMP(2); }
+
+/* ---- calling Perl ------------------------------------------------------ */
+
+/*
+ * Call `cb` in void context with `args`.  The callee may drop the last
+ * reference to anything it was passed (a callback may cancel its own
+ * watcher), so every argument and the callback itself are held for the
+ * duration of the call.  On `die`, *err receives a new reference to a copy
+ * of $@ (the same object for exception objects).
+ */
+int le_call(pTHX_ SV *cb, SV **args, int n, SV **err) {
+    dJMPENV;
+    int ret, i;
+    volatile int status = LE_OK;
+    volatile int held = 0;
+
+    SvREFCNT_inc_simple_void_NN(cb);
+    for (i = 0; i < n; i++)
+        SvREFCNT_inc_simple_void(args[i]);
+    held = 1;
+
+    JMPENV_PUSH(ret);
+    if (ret == 0) {
+        dSP;
+        PUSHMARK(SP);
+        EXTEND(SP, n);
+        for (i = 0; i < n; i++)
+            PUSHs(args[i]);
+        PUTBACK;
+        call_sv(cb, G_VOID | G_DISCARD | G_EVAL);
+        if (UNLIKELY(SvTRUE(ERRSV))) {
+            *err = newSVsv(ERRSV);
+            status = LE_DIED;
+        }
+    } else {
+        status = LE_EXIT;
+    }
+    JMPENV_POP;
+
+    if (held && status != LE_EXIT) {
+        for (i = 0; i < n; i++)
+            SvREFCNT_dec(args[i]);
+        SvREFCNT_dec_NN(cb);
+    }
+    return status;
+}
+
+/* An XSUB that runs Perl's deferred %SIG handlers; called through le_call
+ * so a handler's die or exit is caught like any callback's. */
+XS(le_xs_despatch);
+XS(le_xs_despatch) {
+    dXSARGS;
+    PERL_UNUSED_VAR(items);
+    PERL_UNUSED_VAR(cv);
+    PERL_ASYNC_CHECK();
+    XSRETURN_EMPTY;
+}
+
+XSUBADDR_t le_despatch_xsub(void) { return le_xs_despatch; }
+
+int le_signals_pending(pTHX) { return PL_sig_pending != 0; }
+
+int le_async_check(pTHX_ SV **err) {
+    CV *cv;
+    if (!PL_sig_pending)
+        return LE_OK;
+    cv = get_cv("Linux::Event::_despatch", 0);
+    if (!cv)
+        return LE_OK;
+    return le_call(aTHX_ (SV *)cv, NULL, 0, err);
+}

@@ -1,0 +1,393 @@
+package Linux::Event::Loop;
+use v5.36;
+
+our $VERSION = '0.007';
+
+use Carp ();
+use Config ();
+use Scalar::Util ();
+use Linux::Event ();
+
+our @CARP_NOT = qw(Linux::Event Linux::Event::Watcher Linux::Event::Wakeup
+    Linux::Event::Signal Linux::Event::Pid);
+
+# run, run_once, stop, after, at and cancel are XSUBs (src/perl/loop_xs.rs).
+
+sub new {
+    my ($class, @args) = @_;
+    Carp::croak('Linux::Event::Loop->new: odd number of arguments (expected name => value pairs)')
+        if @args % 2;
+    my %opt = @args;
+    for my $name (qw(clock timer)) {
+        Carp::croak("Linux::Event::Loop->new: the '$name' option is not supported "
+                . '(the loop always uses CLOCK_MONOTONIC and its own timer heap)')
+            if exists $opt{$name};
+    }
+    my $backend = delete $opt{backend};
+    if (defined $backend) {
+        Carp::croak('Linux::Event::Loop->new: backend objects are not supported; '
+                . "the only backend is 'epoll'")
+            if ref $backend;
+        Carp::croak("unknown backend '$backend'") if $backend ne 'epoll';
+    }
+    Carp::croak('unknown args: ' . join(', ', sort keys %opt)) if %opt;
+
+    my $self = bless {}, ref($class) || $class;
+    Linux::Event::_internal(sub { $self->_init });
+    return $self;
+}
+
+my %WATCH_KEY = map { $_ => 1 } qw(read write error data edge_triggered oneshot);
+
+# A reference to the glob that a bare glob value (a copy) stands for: the
+# loop keeps only a weak reference, which must point at the real thing.
+sub _glob_ref ($glob) {
+    my $name = *{$glob}{PACKAGE} . '::' . *{$glob}{NAME};
+    no strict 'refs';
+    return *{$name}{IO} && defined fileno(*{$name}) ? \*{$name} : *{$glob}{IO};
+}
+
+# The reference and descriptor of a handle, or nothing.
+sub _handle ($fh) {
+    return unless defined $fh;
+    my $ref = ref $fh ? $fh : ref \$fh eq 'GLOB' ? _glob_ref($fh) : return;
+    my $fd = eval { fileno($ref) };
+    return unless defined $fd && $fd >= 0;
+    return ($ref, $fd);
+}
+
+sub watch {
+    my ($self, $fh, @spec) = @_;
+    Carp::croak('Usage: $loop->watch($fh, read => $cb, write => $cb, ...)') if @_ < 2;
+    Carp::croak('watch: odd number of arguments after the handle (expected name => value pairs)')
+        if @spec % 2;
+    my %spec = @spec;
+    my @unknown = grep { !$WATCH_KEY{$_} } keys %spec;
+    Carp::croak('unknown watch args: ' . join(', ', sort @unknown)) if @unknown;
+    for my $dir (qw(read write error)) {
+        Carp::croak("watch: $dir must be a CODE reference or undef")
+            if defined $spec{$dir} && ref $spec{$dir} ne 'CODE';
+    }
+    my ($ref, $fd) = _handle($fh);
+    Carp::croak('watch: the handle has no file descriptor (is it open?)') unless defined $fd;
+    return Linux::Event::_internal(sub {
+        $self->_watch($ref, $fd, @spec{qw(read write error data edge_triggered oneshot)});
+    });
+}
+
+sub unwatch {
+    my ($self, $fh) = @_;
+    Carp::croak('Usage: $loop->unwatch($fh)') if @_ != 2;
+    my (undef, $fd) = _handle($fh);
+    return !!0 unless defined $fd;
+    return Linux::Event::_internal(sub { $self->_unwatch_fd($fd) }) ? 1 : !!0;
+}
+
+sub waker {
+    my ($self) = @_;
+    Carp::croak('Usage: $loop->waker') if @_ != 1;
+    return $self->{waker} if $self->{waker};
+    my $fd = Linux::Event::_internal(sub { $self->_waker_fd });
+    open(my $fh, '<&=', $fd) or Carp::croak("cannot open a handle on the waker's eventfd: $!");
+    my $waker = bless { fh => $fh, loop => $self }, 'Linux::Event::Wakeup';
+    Scalar::Util::weaken($waker->{loop});
+    $self->_attach_waker($waker);
+    return $self->{waker} = $waker;
+}
+
+# Signal names from this perl's %Config, without the SIG prefix.
+my %SIGNO;
+{
+    my @names = split ' ', $Config::Config{sig_name};
+    my @nums  = split ' ', $Config::Config{sig_num};
+    @SIGNO{@names} = @nums;
+    delete $SIGNO{ZERO};
+}
+
+sub _signal_number ($sig) {
+    Carp::croak('signal: undefined signal') unless defined $sig;
+    Carp::croak('signal: a signal must be a number or a name, not a reference') if ref $sig;
+    return 0 + $sig if $sig =~ /\A[1-9][0-9]*\z/ && $sig <= 64;
+    my $name = uc $sig;
+    $name =~ s/\ASIG//;
+    return $SIGNO{$name} if exists $SIGNO{$name};
+    if ($name =~ /\ARTM(IN|AX)([+-])([0-9]+)\z/ && exists $SIGNO{"RTM$1"}) {
+        my $n = $SIGNO{"RTM$1"} + ($2 eq '+' ? $3 : -$3);
+        return $n if $n >= $SIGNO{RTMIN} && $n <= $SIGNO{RTMAX};
+    }
+    Carp::croak("unknown signal '$sig'");
+}
+
+sub signal {
+    my ($self, $sigs, $cb, @opt) = @_;
+    Carp::croak('Usage: $loop->signal($signal_or_list, $cb, data => $data)') if @_ < 3;
+    Carp::croak('signal: odd number of options (expected name => value pairs)') if @opt % 2;
+    my %opt  = @opt;
+    my $data = delete $opt{data};
+    Carp::croak('unknown signal args: ' . join(', ', sort keys %opt)) if %opt;
+    Carp::croak('signal: callback must be a CODE reference') if ref $cb ne 'CODE';
+    my @list = ref $sigs eq 'ARRAY' ? @$sigs : ($sigs);
+    Carp::croak('signal: empty signal list') unless @list;
+    my @signos = map { _signal_number($_) } @list;
+    return Linux::Event::_internal(sub { $self->_signal(\@signos, $cb, $data) });
+}
+
+sub pid {
+    my ($self, $pid, $cb, @opt) = @_;
+    Carp::croak('Usage: $loop->pid($pid, $cb, data => $data, reap => 1)') if @_ < 3;
+    Carp::croak('pid: odd number of options (expected name => value pairs)') if @opt % 2;
+    my %opt  = @opt;
+    my $data = delete $opt{data};
+    my $reap = exists $opt{reap} ? delete $opt{reap} : 1;
+    Carp::croak('unknown pid args: ' . join(', ', sort keys %opt)) if %opt;
+    Carp::croak('pid: process id must be a positive integer, not '
+            . (defined $pid ? ref $pid ? 'a reference' : "'$pid'" : 'undef'))
+        unless defined $pid && !ref $pid && $pid =~ /\A[1-9][0-9]*\z/ && $pid <= 2**31 - 1;
+    Carp::croak('pid: callback must be a CODE reference') if ref $cb ne 'CODE';
+    return Linux::Event::_internal(sub { $self->_pid(0 + $pid, $cb, $data, $reap ? 1 : 0) });
+}
+
+1;
+
+__END__
+
+=head1 NAME
+
+Linux::Event::Loop - the event loop: timers, I/O watchers, wakeups, signals, child processes
+
+=head1 SYNOPSIS
+
+  use v5.36;
+  use Linux::Event;
+
+  my $loop = Linux::Event::Loop->new(backend => 'epoll');
+
+  pipe(my $r, my $w) or die "pipe: $!";
+  $loop->watch($r, read => sub ($loop, $fh, $watcher) {
+      sysread($fh, my $buf, 64);
+      say "read: $buf";
+      $watcher->cancel;
+      $loop->stop;
+  });
+
+  my $id = $loop->after(10, sub ($loop) { die "never happens" });
+  $loop->cancel($id);
+  $loop->after(0.01, sub ($loop) { syswrite($w, "hello") });
+
+  $loop->run;
+
+=head1 DESCRIPTION
+
+One loop object owns one epoll instance and dispatches, in cycles, the
+callbacks of ready file descriptors and of due timers.  All timing is on
+C<CLOCK_MONOTONIC> in seconds (fractions allowed).  Each callback is called
+with a fixed argument list, never more, never fewer.
+
+=head1 CONSTRUCTOR
+
+=head2 new
+
+  my $loop = Linux::Event::Loop->new(backend => 'epoll');
+
+C<backend> defaults to C<'epoll'>; any other name croaks with
+C<unknown backend 'x'>.  Unknown option names croak, listing them
+(C<unknown args: a, b>).  The injected C<clock>, C<timer> and backend
+objects of earlier versions are not supported and croak saying so.
+
+=head1 RUNNING
+
+=head2 run
+
+Dispatches cycles until L</stop> is called.  Returns nothing useful.  Calling
+C<run> (or C<run_once>) from inside one of the loop's own callbacks croaks
+with C<already running>.
+
+=head2 run_once
+
+  my $ran = $loop->run_once;        # wait for the next timer or event
+  my $ran = $loop->run_once(0);     # poll, never block
+  my $ran = $loop->run_once(0.25);  # wait at most 0.25 s
+
+Does at most one wait/dispatch cycle and returns the number of callbacks it
+ran.  The timeout must be undef or a finite number E<gt>= 0.  It can be used
+without C<run>, to pump the loop by hand.  If a C<%SIG> handler interrupts the
+wait, the handler runs and C<run_once> returns.
+
+=head2 stop
+
+Clears the running flag: once C<stop> has run inside a callback, C<run>
+returns at the end of that cycle without another kernel wait.  C<stop> is
+also the one loop method a clone of the loop in another ithread may call: it
+then also signals the loop's waker (if the waker exists; C<stop> never
+creates it), so a C<run> blocked in the kernel in the owning thread returns
+at once.  Wakeups caused by C<stop> are not counted by C<drain> or
+C<on_wakeup>.
+
+A C<%SIG> handler runs promptly while the loop is blocked in the kernel, so
+
+  $SIG{INT} = sub { $loop->stop };
+
+stops a blocked C<run>.  (Signals subscribed with L</signal> are different:
+they are blocked and arrive through the loop instead.)
+
+=head1 TIMERS
+
+Timer callbacks are called as C<< $cb->($loop) >>.
+
+=head2 after
+
+  my $id = $loop->after($seconds, sub ($loop) { ... });
+
+Schedules a one-shot timer C<$seconds> from now and returns its id (a
+positive integer).  A negative delay counts as 0; C<after(0, ...)> fires on
+the next cycle.  A timer scheduled inside a cycle never fires in that same
+cycle.
+
+=head2 at
+
+  my $id = $loop->at($deadline, sub ($loop) { ... });
+
+Schedules a timer at an absolute C<CLOCK_MONOTONIC> time in seconds (as
+C<Time::HiRes::clock_gettime(CLOCK_MONOTONIC)> gives).  A deadline in the
+past fires on the next cycle.
+
+Timers fire in deadline order; equal deadlines fire in the order they were
+scheduled.  C<after> and C<at> croak on a missing, undefined, non-numeric,
+infinite or NaN time, a time more than 1e9 seconds away, a callback that is
+not a CODE reference, or extra arguments.
+
+=head2 cancel
+
+  my $removed = $loop->cancel($id);
+
+True if a pending timer was removed; false for an unknown, fired or already
+cancelled id.  Croaks if C<$id> is not a non-negative integer.
+
+=head1 I/O WATCHERS
+
+=head2 watch
+
+  my $watcher = $loop->watch($fh,
+      read           => sub ($loop, $fh, $watcher) { ... },
+      write          => sub ($loop, $fh, $watcher) { ... },
+      error          => sub ($loop, $fh, $watcher) { ... },
+      data           => $anything,
+      edge_triggered => 0,
+      oneshot        => 0,
+  );
+
+Returns a L<Linux::Event::Watcher>.  A direction is enabled when its handler
+is given.  Unknown keys croak, and so do a handle with no file descriptor, a
+regular file (epoll refuses it), and the loop's own waker handle (its fd is
+reserved; use L<Linux::Event::Wakeup/on_wakeup>).
+
+Watchers are keyed by file descriptor: watching an fd that is already
+watched replaces the old watcher, which becomes inactive and never fires
+again.
+
+The loop does not own the handle: it never closes it, and it keeps only a
+weak reference to it.  If the handle is dropped or closed without
+C<unwatch>, the watcher is purged silently the next time the fd is reported,
+and nothing fires for it again, even if the kernel reuses the number.
+
+=head2 unwatch
+
+  my $removed = $loop->unwatch($fh);
+
+True if a watcher was removed, false (no error) if there was none.
+
+=head2 Dispatch order
+
+For one ready descriptor, in this frozen order:
+
+=over 4
+
+=item 1.
+
+If the kernel reports an error condition and an enabled C<error> handler
+exists, only C<error> is called.  With no error handler, an error condition
+counts as both readable and writable.
+
+=item 2.
+
+A hang-up counts as readable (so the read handler sees end-of-file).
+
+=item 3.
+
+C<read> is called if readable and read is enabled; then
+
+=item 4.
+
+C<write> if writable and write is enabled, unless the read handler cancelled
+or replaced the watcher (or disabled write).
+
+=back
+
+Oneshot watchers are disarmed by the kernel after one delivery; toggling a
+direction (C<disable_read> then C<enable_read>, for example) re-arms them,
+also from inside the callback and also when the interest is unchanged.
+
+=head1 WAKEUPS
+
+=head2 waker
+
+  my $waker = $loop->waker;
+
+Returns the loop's one L<Linux::Event::Wakeup>, creating it on first use.
+
+=head1 SIGNALS
+
+=head2 signal
+
+  my $sub = $loop->signal('USR1', sub ($loop, $signo, $count, $data) { ... }, data => $x);
+  my $sub = $loop->signal([qw(INT TERM)], sub { ... });
+
+See L<Linux::Event::Signal>.
+
+=head1 CHILD PROCESSES
+
+=head2 pid
+
+  my $sub = $loop->pid($pid, sub ($loop, $pid, $status, $data) { ... }, reap => 1);
+
+See L<Linux::Event::Pid>.
+
+=head1 ERRORS
+
+Every croak names what was wrong and is reported from the caller's line.
+An exception thrown by any callback propagates out of C<run>/C<run_once>
+unchanged (the same string or the same object); the loop stays consistent,
+nothing pending is lost (events not yet dispatched in that cycle are
+dispatched by the next one), and it can be run again.
+
+=head1 THREADS AND FORK
+
+A loop belongs to the interpreter (ithread) that created it.  When a thread
+is created, its clone of the loop can only C<stop> the loop, and the clone of
+the waker can C<signal> and C<drain>; every other method croaks with a
+message that says the loop belongs to another thread.  The clone never frees,
+closes or changes the parent's state.
+
+After C<fork>, the child shares the parent's epoll set, so in the child the
+parent's loop refuses to run or change anything (it croaks, saying it belongs
+to the parent process); C<< $waker->signal >> works and wakes the parent.  A
+new loop created in the child works normally.
+
+=head1 SEE ALSO
+
+L<Linux::Event>, L<Linux::Event::Watcher>, L<Linux::Event::Wakeup>,
+L<Linux::Event::Signal>, L<Linux::Event::Pid>
+
+=head1 AUTHOR
+
+The Linux::Event developers.
+
+=head1 LICENSE
+
+Same terms as Perl itself.
+
+=head1 VERSION
+
+This document describes Linux::Event::Loop version 0.007.
+
+=cut

@@ -1,0 +1,153 @@
+//! The interpreter-owned part of a loop: the engine plus the Perl values it
+//! dispatches to.  Only the interpreter that made it ever sees it.
+//!
+//! Everything is behind `Cell`/`RefCell` and borrowed only between calls
+//! into Perl, never across one: a callback may call back into the loop
+//! (schedule, watch, cancel) while dispatch is under way.
+
+use super::ffi::{Interp, SV};
+use super::xs::release;
+use crate::reactor::MAX_SIGNAL;
+use crate::reactor::Reactor;
+use crate::registry::Token;
+use std::cell::{Cell, RefCell};
+use std::ptr;
+
+/// An I/O watcher's Perl side.  Each pointer holds one reference.
+pub struct IoWatch {
+    /// The Linux::Event::Watcher object (a reference to its array).
+    pub object: *mut SV,
+    /// The weak reference to the user's handle (element 2 of the object).
+    pub fh: *mut SV,
+    /// read, write, error callbacks (CVs; null when unset).
+    pub cb: [*mut SV; 3],
+    /// What the user enabled (dispatch switches, independent of handlers).
+    pub enabled: [bool; 3],
+}
+
+pub const READ: usize = 0;
+pub const WRITE: usize = 1;
+pub const ERROR: usize = 2;
+
+impl IoWatch {
+    /// A direction is live when enabled and a handler is there.
+    pub fn on(&self, dir: usize) -> bool {
+        self.enabled[dir] && !self.cb[dir].is_null()
+    }
+
+    fn release(self, p: *mut Interp) {
+        release(p, self.object);
+        release(p, self.fh);
+        for cb in self.cb {
+            release(p, cb);
+        }
+    }
+}
+
+/// A subscription's Perl side (a signal handler or a child watch).
+pub struct Subscription {
+    /// The Linux::Event::Signal / ::Pid object.
+    pub object: *mut SV,
+    pub cb: *mut SV,
+    pub data: *mut SV,
+    /// For a child watch: reap it and pass the status.
+    pub reap: bool,
+    /// Distinguishes this subscription from its replacement.
+    pub id: u64,
+}
+
+impl Subscription {
+    pub fn release(self, p: *mut Interp) {
+        release(p, self.object);
+        release(p, self.cb);
+        release(p, self.data);
+    }
+}
+
+/// What the engine keeps for an fd source.
+pub enum Held {
+    Io(IoWatch),
+    Child(Subscription),
+}
+
+impl Held {
+    pub fn release(self, p: *mut Interp) {
+        match self {
+            Held::Io(w) => w.release(p),
+            Held::Child(s) => s.release(p),
+        }
+    }
+}
+
+pub type Engine = Reactor<Held, *mut SV>;
+
+pub struct LoopCore {
+    pub engine: RefCell<Engine>,
+    /// Signal handlers by number.
+    pub signals: RefCell<Vec<Option<Subscription>>>,
+    /// Signals read from the signalfd and not yet dispatched.
+    pub signal_counts: RefCell<[u32; MAX_SIGNAL + 1]>,
+    pub signals_pending: Cell<bool>,
+    pub on_wakeup: Cell<*mut SV>,
+    /// True while run/run_once is on the stack.
+    pub dispatching: Cell<bool>,
+    next_subscription: Cell<u64>,
+}
+
+impl LoopCore {
+    pub fn new() -> std::io::Result<LoopCore> {
+        Ok(LoopCore {
+            engine: RefCell::new(Reactor::new()?),
+            signals: RefCell::new((0..=MAX_SIGNAL).map(|_| None).collect()),
+            signal_counts: RefCell::new([0; MAX_SIGNAL + 1]),
+            signals_pending: Cell::new(false),
+            on_wakeup: Cell::new(ptr::null_mut()),
+            dispatching: Cell::new(false),
+            next_subscription: Cell::new(1),
+        })
+    }
+
+    pub fn new_subscription_id(&self) -> u64 {
+        let id = self.next_subscription.get();
+        self.next_subscription.set(id + 1);
+        id
+    }
+
+    /// Removes an I/O watcher and releases its Perl values.
+    pub fn unwatch(&self, p: *mut Interp, token: Token) -> bool {
+        let held = self.engine.borrow_mut().unwatch(token, true);
+        match held {
+            Some(h) => {
+                h.release(p);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Tears the loop down.  During global destruction the Perl values may
+    /// already be gone, so they are left alone.
+    pub fn release(self: Box<Self>, p: *mut Interp, exiting: bool) {
+        let LoopCore {
+            engine,
+            signals,
+            on_wakeup,
+            ..
+        } = *self;
+        let mut engine = engine.into_inner();
+        let (held, timers) = engine.drain_payloads();
+        if exiting {
+            return;
+        }
+        for h in held {
+            h.release(p);
+        }
+        for cb in timers {
+            release(p, cb);
+        }
+        for s in signals.into_inner().into_iter().flatten() {
+            s.release(p);
+        }
+        release(p, on_wakeup.get());
+    }
+}

@@ -1,0 +1,330 @@
+//! One wait/dispatch cycle: wait for the next event or deadline, then call
+//! the Perl callbacks of what is ready, fds first, then due timers.
+//!
+//! Loop state is made consistent before each callback (a fired timer is out
+//! of the heap, a finished child watch is removed), so a callback that dies
+//! leaves nothing half done.  When one dies, the rest of the cycle stays
+//! where it was: unread events wait in the engine's buffer and read signal
+//! counts in `signal_counts`, and the next cycle dispatches them before it
+//! waits again.
+
+use super::core::{ERROR, Held, LoopCore, READ, WRITE};
+use super::ffi::{self, Interp, SV};
+use super::xs::{Failure, release};
+use crate::interest::plan;
+use crate::reactor::MAX_SIGNAL;
+use crate::reactor::{Ready, Source};
+use crate::registry::{Token, token_fd};
+use std::io;
+use std::ptr;
+
+/// Calls `cb` with `args`; a `die` or `exit` inside comes back as a Failure.
+pub fn call(p: *mut Interp, cb: *mut SV, args: &mut [*mut SV]) -> Result<(), Failure> {
+    let mut err = ptr::null_mut();
+    // SAFETY: `cb` and `args` are live SVs; le_call holds them during the call
+    // and catches every way out of Perl.
+    match unsafe { ffi::le_call(p, cb, args.as_mut_ptr(), args.len() as i32, &mut err) } {
+        ffi::CALL_OK => Ok(()),
+        ffi::CALL_DIED => Err(Failure::Died(err)),
+        _ => Err(Failure::Exit),
+    }
+}
+
+/// Calls `cb` with a new integer argument in position `at` of `args`.
+fn call_with_numbers(
+    p: *mut Interp,
+    cb: *mut SV,
+    args: &mut [*mut SV],
+    numbers: &[(usize, i64)],
+) -> Result<(), Failure> {
+    for &(at, n) in numbers {
+        // SAFETY: plain constructor; released below.
+        args[at] = unsafe { ffi::le_new_iv(p, n) };
+    }
+    let r = call(p, cb, args);
+    for &(at, _) in numbers {
+        release(p, args[at]);
+    }
+    r
+}
+
+/// Runs Perl's deferred %SIG handlers, if a signal interrupted us.
+pub fn despatch_perl_signals(p: *mut Interp) -> Result<(), Failure> {
+    let mut err = ptr::null_mut();
+    // SAFETY: as in `call`.
+    match unsafe { ffi::le_async_check(p, &mut err) } {
+        ffi::CALL_OK => Ok(()),
+        ffi::CALL_DIED => Err(Failure::Died(err)),
+        _ => Err(Failure::Exit),
+    }
+}
+
+/// How long to wait: until the next deadline, or `limit` if sooner; zero
+/// when something is already waiting to be dispatched.
+fn timeout(core: &LoopCore, limit: Option<u64>) -> Option<u64> {
+    let engine = core.engine.borrow();
+    if engine.has_pending() || core.signals_pending.get() {
+        return Some(0);
+    }
+    let until_timer = engine
+        .next_deadline()
+        .map(|d| d.saturating_sub(engine.now()));
+    match (until_timer, limit) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// One cycle.  `limit` bounds the wait (None: until something happens).
+/// Returns how many callbacks ran.
+pub fn cycle(
+    p: *mut Interp,
+    core: &LoopCore,
+    loop_sv: *mut SV,
+    limit: Option<u64>,
+) -> Result<usize, Failure> {
+    let mark = core.engine.borrow().timer_mark();
+    // SAFETY: reads one interpreter flag.
+    if unsafe { ffi::le_signals_pending(p) } != 0 {
+        despatch_perl_signals(p)?;
+        return Ok(1);
+    }
+    let wait = timeout(core, limit);
+    let resumed = core.engine.borrow().has_pending();
+    if !resumed {
+        let mut engine = core.engine.borrow_mut();
+        // With nothing registered and nothing to wait for, skip the system call.
+        let skip = wait == Some(0) && !engine.has_sources();
+        let res = if skip { Ok(0) } else { engine.wait(wait) };
+        drop(engine);
+        match res {
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                despatch_perl_signals(p)?;
+                return Ok(1);
+            }
+            Err(e) => {
+                return Err(Failure::Croak(format!(
+                    "Linux::Event::Loop: epoll_wait failed: {e}"
+                )));
+            }
+        }
+    }
+
+    let mut ran = 0;
+    if core.signals_pending.get() {
+        ran += dispatch_signals(p, core, loop_sv)?;
+    }
+    loop {
+        let next = core.engine.borrow_mut().next_ready();
+        let Some(ready) = next else { break };
+        ran += dispatch_ready(p, core, loop_sv, ready)?;
+    }
+
+    let now = core.engine.borrow().now();
+    loop {
+        let due = core.engine.borrow_mut().pop_due_timer(now, mark);
+        let Some(cb) = due else { break };
+        let r = call(p, cb, &mut [loop_sv]);
+        release(p, cb);
+        r?;
+        ran += 1;
+    }
+    Ok(ran)
+}
+
+enum Kind {
+    Io,
+    Waker,
+    Signals,
+    Child,
+}
+
+fn dispatch_ready(
+    p: *mut Interp,
+    core: &LoopCore,
+    loop_sv: *mut SV,
+    ready: Ready,
+) -> Result<usize, Failure> {
+    let kind = match core.engine.borrow().source(ready.token) {
+        None => return Ok(0), // replaced or cancelled since the wait
+        Some(Source::Io { .. }) => Kind::Io,
+        Some(Source::Waker) => Kind::Waker,
+        Some(Source::Signals) => Kind::Signals,
+        Some(Source::Child { .. }) => Kind::Child,
+    };
+    match kind {
+        Kind::Io => dispatch_io(p, core, loop_sv, ready),
+        Kind::Waker => dispatch_wakeup(p, core, loop_sv),
+        Kind::Signals => {
+            read_signals(core)?;
+            dispatch_signals(p, core, loop_sv)
+        }
+        Kind::Child => dispatch_child(p, core, loop_sv, ready.token),
+    }
+}
+
+/// The callbacks of one I/O watcher and its switches, copied out so no
+/// borrow is held while Perl runs.
+struct IoSnapshot {
+    object: *mut SV,
+    fh: *mut SV,
+    cb: [*mut SV; 3],
+    on: [bool; 3],
+}
+
+fn io_snapshot(core: &LoopCore, token: Token) -> Option<IoSnapshot> {
+    match core.engine.borrow().source(token) {
+        Some(Source::Io {
+            payload: Held::Io(w),
+            ..
+        }) => Some(IoSnapshot {
+            object: w.object,
+            fh: w.fh,
+            cb: w.cb,
+            on: [w.on(READ), w.on(WRITE), w.on(ERROR)],
+        }),
+        _ => None,
+    }
+}
+
+fn dispatch_io(
+    p: *mut Interp,
+    core: &LoopCore,
+    loop_sv: *mut SV,
+    ready: Ready,
+) -> Result<usize, Failure> {
+    let Some(w) = io_snapshot(core, ready.token) else {
+        return Ok(0);
+    };
+    // SAFETY: `w.fh` is the weak handle reference this watcher holds.
+    if unsafe { ffi::le_handle_fd(p, w.fh) } != token_fd(ready.token) {
+        // The user dropped or closed the handle: forget it without a word.
+        core.unwatch(p, ready.token);
+        return Ok(0);
+    }
+    let todo = plan(ready.events, w.on[READ], w.on[WRITE], w.on[ERROR]);
+    let mut args = [loop_sv, w.fh, w.object];
+    if todo.error {
+        call(p, w.cb[ERROR], &mut args)?;
+        return Ok(1);
+    }
+    let mut ran = 0;
+    if todo.read {
+        call(p, w.cb[READ], &mut args)?;
+        ran += 1;
+    }
+    if todo.write {
+        // The read callback may have cancelled, replaced or changed the watcher.
+        let Some(now) = io_snapshot(core, ready.token) else {
+            return Ok(ran);
+        };
+        if now.on[WRITE] {
+            let mut args = [loop_sv, now.fh, now.object];
+            call(p, now.cb[WRITE], &mut args)?;
+            ran += 1;
+        }
+    }
+    Ok(ran)
+}
+
+fn dispatch_wakeup(p: *mut Interp, core: &LoopCore, loop_sv: *mut SV) -> Result<usize, Failure> {
+    let count = match core.engine.borrow().waker() {
+        Some(w) => w.drain(),
+        None => return Ok(0),
+    };
+    let count =
+        count.map_err(|e| Failure::Croak(format!("Linux::Event::Wakeup: drain failed: {e}")))?;
+    let cb = core.on_wakeup.get();
+    if count == 0 || cb.is_null() {
+        return Ok(0);
+    }
+    // SAFETY: plain constructor; released below.
+    let n = unsafe { ffi::le_new_uv(p, count) };
+    let r = call(p, cb, &mut [loop_sv, n]);
+    release(p, n);
+    r.map(|_| 1)
+}
+
+fn read_signals(core: &LoopCore) -> Result<(), Failure> {
+    let mut counts = core.signal_counts.borrow_mut();
+    core.engine
+        .borrow()
+        .read_signals(&mut counts)
+        .map_err(|e| {
+            Failure::Croak(format!(
+                "Linux::Event::Loop: reading the signalfd failed: {e}"
+            ))
+        })?;
+    core.signals_pending.set(counts.iter().any(|&c| c > 0));
+    Ok(())
+}
+
+/// Delivers counted signals in ascending number, each count cleared before
+/// its callback runs.
+fn dispatch_signals(p: *mut Interp, core: &LoopCore, loop_sv: *mut SV) -> Result<usize, Failure> {
+    let mut ran = 0;
+    for signo in 1..=MAX_SIGNAL {
+        let count = std::mem::take(&mut core.signal_counts.borrow_mut()[signo]);
+        if count == 0 {
+            continue;
+        }
+        let handler = core.signals.borrow()[signo]
+            .as_ref()
+            .map(|s| (s.cb, s.data));
+        let Some((cb, data)) = handler else { continue };
+        // SAFETY: immortal undef for a missing data slot.
+        let data = if data.is_null() {
+            unsafe { ffi::le_undef(p) }
+        } else {
+            data
+        };
+        let mut args = [loop_sv, ptr::null_mut(), ptr::null_mut(), data];
+        let r = call_with_numbers(p, cb, &mut args, &[(1, signo as i64), (2, count as i64)]);
+        if r.is_err() {
+            core.signals_pending
+                .set(core.signal_counts.borrow().iter().any(|&c| c > 0));
+        }
+        r?;
+        ran += 1;
+    }
+    core.signals_pending.set(false);
+    Ok(ran)
+}
+
+fn dispatch_child(
+    p: *mut Interp,
+    core: &LoopCore,
+    loop_sv: *mut SV,
+    token: Token,
+) -> Result<usize, Failure> {
+    let finished = core.engine.borrow_mut().finish_child(token);
+    let Some((pid, Held::Child(sub))) = finished else {
+        return Ok(0);
+    };
+    let status = if sub.reap {
+        Some(core.engine.borrow().reap(pid))
+    } else {
+        None
+    };
+    let status = match status {
+        None | Some(Ok(None)) => None,
+        Some(Ok(Some(s))) => Some(s),
+        Some(Err(e)) => {
+            sub.release(p);
+            return Err(Failure::Croak(format!(
+                "Linux::Event::Pid: cannot reap process {pid}: {e} (was it reaped elsewhere?)"
+            )));
+        }
+    };
+    // SAFETY: immortal undef for a missing data slot or status.
+    let undef = unsafe { ffi::le_undef(p) };
+    let data = if sub.data.is_null() { undef } else { sub.data };
+    let mut args = [loop_sv, ptr::null_mut(), undef, data];
+    let r = match status {
+        Some(s) => call_with_numbers(p, sub.cb, &mut args, &[(1, pid as i64), (2, s as i64)]),
+        None => call_with_numbers(p, sub.cb, &mut args, &[(1, pid as i64)]),
+    };
+    sub.release(p);
+    r.map(|_| 1)
+}

@@ -1,0 +1,210 @@
+//! The Rust state behind Perl objects, and who may use it.
+//!
+//! A loop object carries a `LoopHandle`: the thread-safe part (`Shared`:
+//! running flag and waker) behind an `Arc`, and the interpreter's own part
+//! (`LoopCore`: callbacks and the engine) only in the interpreter that made
+//! it.  When perl clones the object into a new ithread, `dup` gives the clone
+//! the `Arc` and no core, so the clone can stop the loop and signal its waker
+//! but can never touch the parent's Perl values; when the thread ends its
+//! free drops only the `Arc`.  After fork, the child's copy is recognised by
+//! a fork generation and refuses everything that would change the epoll set
+//! it shares with the parent.
+
+use super::core::LoopCore;
+use super::ffi::{self, Interp, SV};
+use super::xs::{Failure, croak};
+use crate::waker::Waker;
+use std::ffi::c_void;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Once, OnceLock};
+
+static FORK_GENERATION: AtomicU64 = AtomicU64::new(0);
+
+extern "C" fn after_fork_in_child() {
+    FORK_GENERATION.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Counts forks from now on (once per process).
+pub fn track_forks() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: registers a handler that only bumps an atomic counter.
+        unsafe { libc::pthread_atfork(None, None, Some(after_fork_in_child)) };
+    });
+}
+
+fn fork_generation() -> u64 {
+    FORK_GENERATION.load(Ordering::Relaxed)
+}
+
+const IN_CHILD: &str = "belongs to the parent process and cannot be used in a forked child \
+     (create a new loop there; only $waker->signal works across fork)";
+const IN_THREAD: &str = "belongs to another thread: in a thread only $loop->stop, \
+     $waker->signal and $waker->drain work";
+
+/// What every thread holding a loop shares.
+pub struct Shared {
+    pub running: AtomicBool,
+    pub waker: OnceLock<Arc<Waker>>,
+}
+
+impl Shared {
+    /// Asks the loop to return from `run`; from another thread the waker (if
+    /// any) interrupts a blocked wait.
+    pub fn stop(&self, from_other_thread: bool) {
+        self.running.store(false, Ordering::Release);
+        if from_other_thread && let Some(w) = self.waker.get() {
+            w.wake();
+        }
+    }
+}
+
+pub struct LoopHandle {
+    pub shared: Arc<Shared>,
+    core: Option<Box<LoopCore>>,
+    fork_generation: u64,
+}
+
+pub struct WakerHandle {
+    pub waker: Arc<Waker>,
+    pub is_clone: bool,
+    fork_generation: u64,
+}
+
+impl WakerHandle {
+    pub fn new(waker: Arc<Waker>) -> WakerHandle {
+        WakerHandle {
+            waker,
+            is_clone: false,
+            fork_generation: fork_generation(),
+        }
+    }
+
+    pub fn in_forked_child(&self) -> bool {
+        self.fork_generation != fork_generation()
+    }
+}
+
+impl LoopHandle {
+    pub fn new(core: LoopCore) -> LoopHandle {
+        let shared = Arc::new(Shared {
+            running: AtomicBool::new(false),
+            waker: OnceLock::new(),
+        });
+        LoopHandle {
+            shared,
+            core: Some(Box::new(core)),
+            fork_generation: fork_generation(),
+        }
+    }
+
+    pub fn is_clone(&self) -> bool {
+        self.core.is_none()
+    }
+
+    pub fn in_forked_child(&self) -> bool {
+        self.fork_generation != fork_generation()
+    }
+
+    /// The core for reading only: allowed in a forked child (its copy is
+    /// intact), not in another thread.
+    pub fn core_to_read(&self) -> Result<&LoopCore, Failure> {
+        match &self.core {
+            Some(c) => Ok(c),
+            None => croak(format!("Linux::Event::Loop: this loop {IN_THREAD}")),
+        }
+    }
+
+    /// The core, for a caller in the owning interpreter and process.
+    pub fn core(&self) -> Result<&LoopCore, Failure> {
+        if self.in_forked_child() {
+            return croak(format!("Linux::Event::Loop: this loop {IN_CHILD}"));
+        }
+        match &self.core {
+            Some(c) => Ok(c),
+            None => croak(format!("Linux::Event::Loop: this loop {IN_THREAD}")),
+        }
+    }
+}
+
+/// The loop handle behind a loop object (or anything holding one as a
+/// reference), or an error that names what was passed instead.
+pub fn loop_handle<'a>(sv: *mut SV) -> Result<&'a LoopHandle, Failure> {
+    // SAFETY: le_fetch checks the reference and our own magic vtable.
+    let ptr = unsafe { ffi::le_fetch(sv, ffi::KIND_LOOP) } as *const LoopHandle;
+    if ptr.is_null() {
+        return croak("not a Linux::Event::Loop object (or the loop is gone)");
+    }
+    // SAFETY: the magic owns a live LoopHandle for as long as the object lives,
+    // and the object outlives this XSUB call.
+    Ok(unsafe { &*ptr })
+}
+
+pub fn waker_handle<'a>(sv: *mut SV) -> Result<&'a WakerHandle, Failure> {
+    // SAFETY: as in loop_handle.
+    let ptr = unsafe { ffi::le_fetch(sv, ffi::KIND_WAKER) } as *const WakerHandle;
+    if ptr.is_null() {
+        return croak("not a Linux::Event::Wakeup object");
+    }
+    // SAFETY: as in loop_handle.
+    Ok(unsafe { &*ptr })
+}
+
+pub fn attach_loop(p: *mut Interp, rv: *mut SV, handle: LoopHandle) {
+    let ptr = Box::into_raw(Box::new(handle));
+    // SAFETY: `rv` is a reference to the new object; the magic takes the box.
+    unsafe { ffi::le_attach(p, rv, ffi::KIND_LOOP, ptr as *mut c_void) };
+}
+
+pub fn attach_waker(p: *mut Interp, rv: *mut SV, handle: WakerHandle) {
+    let ptr = Box::into_raw(Box::new(handle));
+    // SAFETY: as in attach_loop.
+    unsafe { ffi::le_attach(p, rv, ffi::KIND_WAKER, ptr as *mut c_void) };
+}
+
+/// Magic free hook: the object is being destroyed in interpreter `p`.
+///
+/// # Safety
+/// Called by the shim with a pointer made by `attach_*` or `le_rs_dup`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn le_rs_free(p: *mut Interp, kind: i32, ptr: *mut c_void) {
+    if kind == ffi::KIND_LOOP {
+        // SAFETY: made by Box::into_raw in attach_loop or le_rs_dup.
+        let mut handle = unsafe { Box::from_raw(ptr as *mut LoopHandle) };
+        if let Some(core) = handle.core.take() {
+            // SAFETY: the shim answers from the interpreter's phase.
+            let exiting = unsafe { ffi::le_global_destruct(p) } != 0;
+            core.release(p, exiting);
+        }
+    } else {
+        // SAFETY: made by Box::into_raw in attach_waker or le_rs_dup.
+        drop(unsafe { Box::from_raw(ptr as *mut WakerHandle) });
+    }
+}
+
+/// Magic dup hook: perl is cloning the object into a new thread.
+///
+/// # Safety
+/// Called by the shim with a pointer made by `attach_*` or `le_rs_dup`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn le_rs_dup(_p: *mut Interp, kind: i32, ptr: *mut c_void) -> *mut c_void {
+    if kind == ffi::KIND_LOOP {
+        // SAFETY: the parent's handle is alive while perl clones it.
+        let parent = unsafe { &*(ptr as *const LoopHandle) };
+        let clone = LoopHandle {
+            shared: Arc::clone(&parent.shared),
+            core: None,
+            fork_generation: parent.fork_generation,
+        };
+        Box::into_raw(Box::new(clone)) as *mut c_void
+    } else {
+        // SAFETY: as above.
+        let parent = unsafe { &*(ptr as *const WakerHandle) };
+        let clone = WakerHandle {
+            waker: Arc::clone(&parent.waker),
+            is_clone: true,
+            fork_generation: parent.fork_generation,
+        };
+        Box::into_raw(Box::new(clone)) as *mut c_void
+    }
+}

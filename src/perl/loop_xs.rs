@@ -1,0 +1,446 @@
+//! XSUBs of Linux::Event::Loop: construction, running, timers, and the
+//! internal halves of watch/waker/signal/pid (their Perl halves validate and
+//! build the user-facing objects).
+
+use super::core::{Held, IoWatch, LoopCore, READ, Subscription, WRITE};
+use super::dispatch::cycle;
+use super::ffi::{self, Interp, SV};
+use super::handle::{LoopHandle, WakerHandle, attach_loop, attach_waker, loop_handle};
+use super::objects::{field, mortal_ref, new_object, weak};
+use super::xs::*;
+use crate::interest::Interest;
+use crate::reactor::{Refused, WatchError};
+use std::os::fd::IntoRawFd;
+use std::sync::atomic::Ordering;
+
+/// The longest delay or timeout accepted, in seconds (about 31 years).
+const MAX_SECONDS: f64 = 1e9;
+
+fn ns(seconds: f64) -> u64 {
+    (seconds.max(0.0) * 1e9) as u64
+}
+
+fn owner_core<'a>(a: Args) -> Result<(&'a LoopHandle, &'a LoopCore), Failure> {
+    let h = loop_handle(a.get(0))?;
+    Ok((h, h.core()?))
+}
+
+// ---- construction ----------------------------------------------------------
+
+fn init(a: Args) -> XsResult {
+    a.expect(1, 1, "Linux::Event::Loop::_init($self)")?;
+    let core = LoopCore::new()
+        .map_err(|e| Failure::Croak(format!("cannot create the epoll instance: {e}")))?;
+    super::handle::track_forks();
+    attach_loop(a.p, a.get(0), LoopHandle::new(core));
+    ret_empty()
+}
+xsub!(xs_init, init);
+
+// ---- running ---------------------------------------------------------------
+
+/// Marks the loop as dispatching for the duration of `body`.
+fn dispatching<T>(
+    core: &LoopCore,
+    what: &str,
+    body: impl FnOnce() -> Result<T, Failure>,
+) -> Result<T, Failure> {
+    if core.dispatching.get() {
+        return croak(format!(
+            "Linux::Event::Loop: {what} called while the loop is already running (from one of its callbacks)"
+        ));
+    }
+    core.dispatching.set(true);
+    let r = body();
+    core.dispatching.set(false);
+    r
+}
+
+fn run(a: Args) -> XsResult {
+    a.expect(1, 1, "$loop->run")?;
+    let (h, core) = owner_core(a)?;
+    // The stack does not own the invocant: keep the loop alive while it runs.
+    let loop_sv = mortal_ref(a.p, a.get(0));
+    dispatching(core, "run", || {
+        h.shared.running.store(true, Ordering::Release);
+        while h.shared.running.load(Ordering::Acquire) {
+            cycle(a.p, core, loop_sv, None)?;
+        }
+        Ok(())
+    })?;
+    ret_empty()
+}
+xsub!(xs_run, run);
+
+fn run_once(a: Args) -> XsResult {
+    a.expect(1, 2, "$loop->run_once($timeout_seconds = undef)")?;
+    let limit = match a.get(1) {
+        t if !defined(t) => None,
+        t => {
+            let s = seconds(a.p, t, "run_once timeout")?;
+            if s < 0.0 {
+                return croak("run_once timeout must not be negative");
+            }
+            Some(ns(s.min(MAX_SECONDS)))
+        }
+    };
+    let (_, core) = owner_core(a)?;
+    let loop_sv = mortal_ref(a.p, a.get(0));
+    let ran = dispatching(core, "run_once", || cycle(a.p, core, loop_sv, limit))?;
+    ret_uv(a.p, ran as u64)
+}
+xsub!(xs_run_once, run_once);
+
+fn stop(a: Args) -> XsResult {
+    a.expect(1, 1, "$loop->stop")?;
+    let h = loop_handle(a.get(0))?;
+    if h.in_forked_child() {
+        h.core()?; // croaks with the forked-child message
+    }
+    h.shared.stop(h.is_clone());
+    ret_empty()
+}
+xsub!(xs_stop, stop);
+
+// ---- timers ----------------------------------------------------------------
+
+/// after (ix 0) and at (ix 1).
+fn schedule(a: Args) -> XsResult {
+    let name = if a.ix == 0 { "after" } else { "at" };
+    a.expect(
+        3,
+        3,
+        &format!("$loop->{name}($seconds, sub ($loop) {{ ... }})"),
+    )?;
+    let secs = seconds(
+        a.p,
+        a.get(1),
+        if a.ix == 0 {
+            "after: delay"
+        } else {
+            "at: deadline"
+        },
+    )?;
+    let cb = code(a.p, a.get(2), &format!("{name}: callback"))?;
+    let (_, core) = owner_core(a)?;
+    let mut engine = core.engine.borrow_mut();
+    let now = engine.now();
+    let deadline = if a.ix == 0 {
+        if secs > MAX_SECONDS {
+            return croak(format!(
+                "after: delay {secs} is too large (at most {MAX_SECONDS} seconds)"
+            ));
+        }
+        now + ns(secs)
+    } else {
+        if secs > now as f64 / 1e9 + MAX_SECONDS {
+            return croak(format!("at: deadline {secs} is too far in the future"));
+        }
+        ns(secs)
+    };
+    let id = engine.add_timer(deadline, hold(cb));
+    drop(engine);
+    ret_uv(a.p, id)
+}
+xsub!(xs_schedule, schedule);
+
+fn cancel(a: Args) -> XsResult {
+    a.expect(2, 2, "$loop->cancel($timer_id)")?;
+    let id = match classify(a.p, a.get(1)) {
+        Num::UInt(id) => id,
+        _ => {
+            return croak(format!(
+                "cancel: timer id must be an id returned by after or at, not {}",
+                describe(a.p, a.get(1))
+            ));
+        }
+    };
+    let (_, core) = owner_core(a)?;
+    let cb = core.engine.borrow_mut().cancel_timer(id);
+    let found = cb.is_some();
+    if let Some(cb) = cb {
+        release(a.p, cb);
+    }
+    ret_bool(a.p, found)
+}
+xsub!(xs_cancel, cancel);
+
+// ---- watchers (internal half) ----------------------------------------------
+
+/// _watch($fh, $fd, $read, $write, $error, $data, $edge, $oneshot): the
+/// arguments are validated by Loop.pm; returns the new watcher object.
+fn watch(a: Args) -> XsResult {
+    a.expect(9, 9, "$loop->_watch(...)")?;
+    let p = a.p;
+    let fd = match classify(p, a.get(2)) {
+        Num::UInt(fd) if fd <= i32::MAX as u64 => fd as i32,
+        _ => return croak("watch: the handle has no file descriptor"),
+    };
+    let cb = [
+        code_or_undef(p, a.get(3), "watch: read")?,
+        code_or_undef(p, a.get(4), "watch: write")?,
+        code_or_undef(p, a.get(5), "watch: error")?,
+    ];
+    let (edge, oneshot) = (truthy(p, a.get(7)), truthy(p, a.get(8)));
+    let (_, core) = owner_core(a)?;
+
+    // SAFETY: new SVs; their references move into the object.
+    let data = unsafe { ffi::le_new_copy(p, a.get(6)) };
+    // SAFETY: plain constructor; its reference moves into the object.
+    let token_sv = unsafe { ffi::le_new_uv(p, 0) };
+    let mut items = [weak(p, a.get(0)), token_sv, weak(p, a.get(1)), data];
+    let object = new_object(p, c"Linux::Event::Watcher", &mut items);
+    let w = IoWatch {
+        object,
+        fh: hold(items[2]),
+        cb: cb.map(hold),
+        enabled: cb.map(|c| !c.is_null()),
+    };
+    let interest = Interest {
+        read: w.on(READ),
+        write: w.on(WRITE),
+        edge,
+        oneshot,
+    };
+    let result = core.engine.borrow_mut().watch(fd, interest, Held::Io(w));
+    let ret = mortal_ref(p, object);
+    match result {
+        Ok((token, replaced)) => {
+            // SAFETY: the token slot of the object we just made.
+            unsafe { ffi::le_set_uv(p, token_sv, token) };
+            if let Some(old) = replaced {
+                old.release(p);
+            }
+            Ok(ret)
+        }
+        Err(Refused {
+            error,
+            payload,
+            replaced,
+        }) => {
+            payload.release(p);
+            if let Some(old) = replaced {
+                old.release(p);
+            }
+            croak(match error {
+                WatchError::Reserved => format!(
+                    "watch: fd {fd} is reserved for the loop's waker; use $waker->on_wakeup to react to wakeups"
+                ),
+                WatchError::NotPollable => format!(
+                    "watch: fd {fd} cannot be watched: epoll does not support this kind of file (a regular file or directory?)"
+                ),
+                WatchError::Os(e) => format!("watch: cannot watch fd {fd}: {e}"),
+            })
+        }
+    }
+}
+xsub!(xs_watch, watch);
+
+/// _unwatch_fd($fd) -> bool
+fn unwatch_fd(a: Args) -> XsResult {
+    a.expect(2, 2, "$loop->_unwatch_fd($fd)")?;
+    let fd = match classify(a.p, a.get(1)) {
+        Num::UInt(fd) if fd <= i32::MAX as u64 => fd as i32,
+        _ => return ret_bool(a.p, false),
+    };
+    let (_, core) = owner_core(a)?;
+    let token = core.engine.borrow().io_token(fd);
+    ret_bool(a.p, token.is_some_and(|t| core.unwatch(a.p, t)))
+}
+xsub!(xs_unwatch_fd, unwatch_fd);
+
+// ---- the waker (internal half) ----------------------------------------------
+
+/// _waker_fd() -> fd for the user's handle (a new duplicate; Perl owns it).
+fn waker_fd(a: Args) -> XsResult {
+    a.expect(1, 1, "$loop->_waker_fd")?;
+    let (h, core) = owner_core(a)?;
+    if core.engine.borrow().waker().is_some() {
+        return croak("Linux::Event::Loop: the waker exists already");
+    }
+    let made = core.engine.borrow_mut().create_waker();
+    let (waker, dup) =
+        made.map_err(|e| Failure::Croak(format!("cannot create the waker's eventfd: {e}")))?;
+    let _ = h.shared.waker.set(waker);
+    ret_iv(a.p, i64::from(dup.into_raw_fd()))
+}
+xsub!(xs_waker_fd, waker_fd);
+
+/// _attach_waker($waker_object): gives the Wakeup object its eventfd.
+fn attach_waker_xs(a: Args) -> XsResult {
+    a.expect(2, 2, "$loop->_attach_waker($waker)")?;
+    let (_, core) = owner_core(a)?;
+    let waker = core.engine.borrow().waker().cloned();
+    match waker {
+        Some(w) => attach_waker(a.p, a.get(1), WakerHandle::new(w)),
+        None => return croak("Linux::Event::Loop: no waker to attach"),
+    }
+    ret_empty()
+}
+xsub!(xs_attach_waker, attach_waker_xs);
+
+/// _on_wakeup($cb_or_undef)
+fn on_wakeup(a: Args) -> XsResult {
+    a.expect(2, 2, "$loop->_on_wakeup($cb)")?;
+    let cb = code_or_undef(a.p, a.get(1), "on_wakeup: handler")?;
+    let (_, core) = owner_core(a)?;
+    let old = core.on_wakeup.replace(hold(cb));
+    release(a.p, old);
+    ret_empty()
+}
+xsub!(xs_on_wakeup, on_wakeup);
+
+// ---- subscriptions (internal halves) ---------------------------------------
+
+fn data_copy(p: *mut Interp, sv: *mut SV) -> *mut SV {
+    if !defined(sv) {
+        return std::ptr::null_mut();
+    }
+    // SAFETY: copies a live SV; we own the copy.
+    unsafe { ffi::le_new_copy(p, sv) }
+}
+
+/// _signal(\@signos, $cb, $data) -> Linux::Event::Signal object covering
+/// every signal in the list (Loop.pm resolved names to numbers).
+fn signal(a: Args) -> XsResult {
+    a.expect(4, 4, "$loop->_signal(\\@signos, $cb, $data)")?;
+    let p = a.p;
+    let list = a.get(1);
+    let mut signos = Vec::new();
+    for i in 0.. {
+        let n = field(list, i);
+        if n.is_null() {
+            break;
+        }
+        match classify(p, n) {
+            Num::UInt(n) if crate::reactor::valid_signal(n as i64) => signos.push(n as i32),
+            _ => return croak(format!("signal: cannot handle signal {}", describe(p, n))),
+        }
+    }
+    if signos.is_empty() {
+        return croak("signal: no signal given");
+    }
+    let cb = code(p, a.get(2), "signal: callback")?;
+    let (_, core) = owner_core(a)?;
+    for &signo in &signos {
+        core.engine.borrow_mut().add_signal(signo).map_err(|e| {
+            Failure::Croak(format!(
+                "signal: cannot route signal {signo} to the loop: {e}"
+            ))
+        })?;
+    }
+    let id = core.new_subscription_id();
+    // SAFETY: new SVs; the references move into the object.
+    let mut items = unsafe {
+        [
+            weak(p, a.get(0)),
+            ffi::le_new_copy(p, list),
+            ffi::le_new_uv(p, id),
+        ]
+    };
+    let object = new_object(p, c"Linux::Event::Signal", &mut items);
+    let ret = mortal_ref(p, object);
+    let mut replaced = Vec::new();
+    for (i, &signo) in signos.iter().enumerate() {
+        let sub = Subscription {
+            // Each signal's entry holds the object; the first takes our reference.
+            object: if i == 0 { object } else { hold(object) },
+            cb: hold(cb),
+            data: data_copy(p, a.get(3)),
+            reap: false,
+            id,
+        };
+        replaced.extend(core.signals.borrow_mut()[signo as usize].replace(sub));
+    }
+    for old in replaced {
+        old.release(p);
+    }
+    Ok(ret)
+}
+xsub!(xs_signal, signal);
+
+/// _pid($pid, $cb, $data, $reap) -> Linux::Event::Pid object
+fn pid(a: Args) -> XsResult {
+    a.expect(5, 5, "$loop->_pid($pid, $cb, $data, $reap)")?;
+    let p = a.p;
+    let pid = match classify(p, a.get(1)) {
+        Num::UInt(n) if (1..=i32::MAX as u64).contains(&n) => n as i32,
+        _ => {
+            return croak(format!(
+                "pid: process id must be a positive integer, not {}",
+                describe(p, a.get(1))
+            ));
+        }
+    };
+    let cb = code(p, a.get(2), "pid: callback")?;
+    let reap = truthy(p, a.get(4));
+    let (_, core) = owner_core(a)?;
+    // SAFETY: plain constructors; the references move into the object.
+    let token_sv = unsafe { ffi::le_new_uv(p, 0) };
+    // SAFETY: as above.
+    let mut items = unsafe { [weak(p, a.get(0)), ffi::le_new_iv(p, pid.into()), token_sv] };
+    let object = new_object(p, c"Linux::Event::Pid", &mut items);
+    let sub = Subscription {
+        object,
+        cb: hold(cb),
+        data: data_copy(p, a.get(3)),
+        reap,
+        id: 0,
+    };
+    let ret = mortal_ref(p, object);
+    let result = core
+        .engine
+        .borrow_mut()
+        .watch_child(pid, reap, Held::Child(sub));
+    match result {
+        Ok((token, replaced)) => {
+            // SAFETY: the token slot of the object we just made.
+            unsafe { ffi::le_set_uv(p, token_sv, token) };
+            if let Some(old) = replaced {
+                old.release(p);
+            }
+            Ok(ret)
+        }
+        Err(Refused {
+            error,
+            payload,
+            replaced,
+        }) => {
+            payload.release(p);
+            if let Some(old) = replaced {
+                old.release(p);
+            }
+            let errno = match &error {
+                WatchError::Os(e) => e.raw_os_error(),
+                _ => None,
+            };
+            croak(match (errno, error) {
+                (Some(libc::ESRCH), _) => format!("pid: no such process {pid}"),
+                (Some(libc::ECHILD), _) => format!(
+                    "pid: process {pid} is not a child of this process, so it cannot be reaped (use reap => 0 to be notified only)"
+                ),
+                (_, WatchError::Os(e)) => format!("pid: cannot watch process {pid}: {e}"),
+                (_, _) => format!("pid: cannot watch process {pid}"),
+            })
+        }
+    }
+}
+xsub!(xs_pid, pid);
+
+pub fn register(p: *mut Interp, reg: &mut dyn FnMut(&str, ffi::Xsub, i32)) {
+    let _ = p;
+    reg("Linux::Event::Loop::_init", xs_init, 0);
+    reg("Linux::Event::Loop::run", xs_run, 0);
+    reg("Linux::Event::Loop::run_once", xs_run_once, 0);
+    reg("Linux::Event::Loop::stop", xs_stop, 0);
+    reg("Linux::Event::Loop::after", xs_schedule, 0);
+    reg("Linux::Event::Loop::at", xs_schedule, 1);
+    reg("Linux::Event::Loop::cancel", xs_cancel, 0);
+    reg("Linux::Event::Loop::_watch", xs_watch, 0);
+    reg("Linux::Event::Loop::_unwatch_fd", xs_unwatch_fd, 0);
+    reg("Linux::Event::Loop::_waker_fd", xs_waker_fd, 0);
+    reg("Linux::Event::Loop::_attach_waker", xs_attach_waker, 0);
+    reg("Linux::Event::Loop::_on_wakeup", xs_on_wakeup, 0);
+    reg("Linux::Event::Loop::_signal", xs_signal, 0);
+    reg("Linux::Event::Loop::_pid", xs_pid, 0);
+}

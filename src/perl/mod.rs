@@ -1,0 +1,43 @@
+//! The XS glue: everything that touches Perl values.  It calls the engine
+//! for all system work and the C shim for Perl's macros.
+
+mod core;
+mod dispatch;
+pub mod ffi;
+mod handle;
+mod loop_xs;
+mod objects;
+mod subscription_xs;
+mod waker_xs;
+mod watcher_xs;
+mod xs;
+
+use ffi::{CV, Interp};
+use std::ffi::CString;
+
+/// Perl calls this when `XSLoader::load('Linux::Event')` runs.
+///
+/// # Safety
+/// Called by Perl's dynamic loader as the module's boot XSUB.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn boot_Linux__Event(p: *mut Interp, cv: *mut CV) {
+    // SAFETY: we are Perl's boot XSUB for this module.
+    let args = unsafe { xs::Args::begin(p, cv) };
+    let mut reg = |name: &str, f: ffi::Xsub, ix: i32| {
+        let name = CString::new(name).expect("XSUB names have no NUL");
+        // SAFETY: registers an XSUB with this interpreter; perl copies the name.
+        unsafe { ffi::le_newxs(p, name.as_ptr(), f, ix) };
+    };
+    // SAFETY: the shim hands back its own XSUB.
+    reg(
+        "Linux::Event::_despatch",
+        unsafe { ffi::le_despatch_xsub() },
+        0,
+    );
+    loop_xs::register(p, &mut reg);
+    watcher_xs::register(&mut reg);
+    waker_xs::register(&mut reg);
+    subscription_xs::register(&mut reg);
+    // SAFETY: the boot XSUB returns true, with nothing of ours left to drop.
+    unsafe { xs::finish(args, xs::ret_bool(p, true)) }
+}

@@ -1,0 +1,87 @@
+//! XSUBs of Linux::Event::Signal and Linux::Event::Pid subscriptions:
+//! blessed arrays [weak loop, signal numbers (array ref) or pid, id or token].
+
+use super::core::Held;
+use super::ffi;
+use super::objects::{KEY, field, isa, owner};
+use super::xs::*;
+use crate::reactor::{MAX_SIGNAL, Source};
+
+const SIGNAL: &std::ffi::CStr = c"Linux::Event::Signal";
+const PID: &std::ffi::CStr = c"Linux::Event::Pid";
+const ID: i32 = 2;
+
+/// The object, its key (pid, or for signals a reference to the array of
+/// signal numbers) and its id, for the class named by `ix`.
+fn this(a: Args) -> Result<(*mut ffi::SV, *mut ffi::SV, u64), Failure> {
+    let class = if a.ix == 0 { SIGNAL } else { PID };
+    let obj = a.get(0);
+    if !isa(a.p, obj, class) {
+        return croak(format!("not a {} object", class.to_string_lossy()));
+    }
+    match classify(a.p, field(obj, ID)) {
+        Num::UInt(id) => Ok((obj, field(obj, KEY), id)),
+        _ => croak("corrupt subscription object"),
+    }
+}
+
+/// The signal numbers a Linux::Event::Signal object covers.
+fn signal_numbers(p: *mut ffi::Interp, list: *mut ffi::SV) -> impl Iterator<Item = usize> {
+    (0..).map_while(move |i| {
+        let n = field(list, i);
+        (!n.is_null()).then(|| match classify(p, n) {
+            Num::UInt(n) if n as usize <= MAX_SIGNAL => n as usize,
+            _ => 0,
+        })
+    })
+}
+
+fn is_active(a: Args) -> XsResult {
+    a.expect(1, 1, "$subscription->is_active")?;
+    let (obj, key, id) = this(a)?;
+    let Some(h) = owner(obj) else {
+        return ret_bit(a.p, false);
+    };
+    let core = h.core_to_read()?;
+    let active = if a.ix == 0 {
+        let signals = core.signals.borrow();
+        signal_numbers(a.p, key).any(|n| signals[n].as_ref().is_some_and(|s| s.id == id))
+    } else {
+        matches!(core.engine.borrow().source(id), Some(Source::Child { .. }))
+    };
+    ret_bit(a.p, active)
+}
+xsub!(xs_is_active, is_active);
+
+fn cancel(a: Args) -> XsResult {
+    a.expect(1, 1, "$subscription->cancel")?;
+    let (obj, key, id) = this(a)?;
+    let Some(h) = owner(obj) else {
+        return ret_bit(a.p, false);
+    };
+    let core = h.core()?;
+    let mut held = Vec::new();
+    if a.ix == 0 {
+        let mut signals = core.signals.borrow_mut();
+        for n in signal_numbers(a.p, key) {
+            if signals[n].as_ref().is_some_and(|s| s.id == id) {
+                held.extend(signals[n].take().map(Held::Child));
+            }
+        }
+    } else {
+        held.extend(core.engine.borrow_mut().finish_child(id).map(|(_, h)| h));
+    }
+    let found = !held.is_empty();
+    for h in held {
+        h.release(a.p);
+    }
+    ret_bit(a.p, found)
+}
+xsub!(xs_cancel, cancel);
+
+pub fn register(reg: &mut dyn FnMut(&str, ffi::Xsub, i32)) {
+    reg("Linux::Event::Signal::is_active", xs_is_active, 0);
+    reg("Linux::Event::Signal::cancel", xs_cancel, 0);
+    reg("Linux::Event::Pid::is_active", xs_is_active, 1);
+    reg("Linux::Event::Pid::cancel", xs_cancel, 1);
+}

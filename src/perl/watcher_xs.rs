@@ -1,0 +1,213 @@
+//! XSUBs of Linux::Event::Watcher.  A watcher object is a blessed array
+//! [weak loop, token, weak handle, data]; its callbacks and switches live in
+//! the engine under the token, so a replaced or cancelled watcher simply
+//! finds nothing there any more.
+
+use super::core::{Held, IoWatch, LoopCore, READ, WRITE};
+use super::ffi::{self, SV};
+use super::objects::{field, invocant, mortal_copy, mortal_ref, owner};
+use super::xs::*;
+use crate::interest::Interest;
+use crate::reactor::Source;
+use crate::registry::{Token, token_fd};
+
+const FH: i32 = 2;
+const DATA: i32 = 3;
+const CLASS: &std::ffi::CStr = c"Linux::Event::Watcher";
+
+fn this(a: Args) -> Result<(*mut SV, Token), Failure> {
+    invocant(a.p, a.get(0), CLASS)
+}
+
+/// Reads the watcher's engine state; None when it is inactive or its loop is gone.
+fn read<T>(a: Args, f: impl FnOnce(&IoWatch, &Interest) -> T) -> Result<Option<T>, Failure> {
+    let (obj, token) = this(a)?;
+    let Some(h) = owner(obj) else { return Ok(None) };
+    let core = h.core_to_read()?;
+    match core.engine.borrow().source(token) {
+        Some(Source::Io {
+            interest,
+            payload: Held::Io(w),
+        }) => Ok(Some(f(w, interest))),
+        _ => Ok(None),
+    }
+}
+
+/// Changes the watcher's switches through `f` and applies the resulting
+/// interest; `rearm` forces the kernel update (oneshot re-arming).  A no-op
+/// on an inactive watcher.  Returns what `f` hands back (to release).
+fn update(
+    a: Args,
+    rearm: bool,
+    f: impl FnOnce(&mut IoWatch, &mut Interest) -> *mut SV,
+) -> Result<(), Failure> {
+    let (obj, token) = this(a)?;
+    let Some(h) = owner(obj) else { return Ok(()) };
+    let core: &LoopCore = h.core()?;
+    let mut engine = core.engine.borrow_mut();
+    let Some(Source::Io {
+        interest,
+        payload: Held::Io(w),
+    }) = engine.source_mut(token)
+    else {
+        return Ok(());
+    };
+    let mut next = *interest;
+    let old = f(w, &mut next);
+    next.read = w.on(READ);
+    next.write = w.on(WRITE);
+    let rearm = rearm || next.oneshot;
+    let res = engine.set_interest(token, next, rearm);
+    drop(engine);
+    release(a.p, old);
+    res.map_err(|e| {
+        Failure::Croak(format!(
+            "cannot update the watcher of fd {}: {e}",
+            token_fd(token)
+        ))
+    })
+}
+
+fn loop_(a: Args) -> XsResult {
+    a.expect(1, 1, "$watcher->loop")?;
+    let (obj, _) = this(a)?;
+    Ok(mortal_copy(a.p, field(obj, super::objects::LOOP)))
+}
+xsub!(xs_loop, loop_);
+
+fn fh(a: Args) -> XsResult {
+    a.expect(1, 1, "$watcher->fh")?;
+    let (obj, _) = this(a)?;
+    Ok(mortal_copy(a.p, field(obj, FH)))
+}
+xsub!(xs_fh, fh);
+
+fn fd(a: Args) -> XsResult {
+    a.expect(1, 1, "$watcher->fd")?;
+    let (_, token) = this(a)?;
+    ret_iv(a.p, token_fd(token).into())
+}
+xsub!(xs_fd, fd);
+
+fn data(a: Args) -> XsResult {
+    a.expect(1, 2, "$watcher->data or $watcher->data($new)")?;
+    let (obj, _) = this(a)?;
+    let slot = field(obj, DATA);
+    if a.items == 2 {
+        // SAFETY: the object's own data slot and a live argument.
+        unsafe { ffi::le_set_sv(a.p, slot, a.get(1)) };
+    }
+    Ok(mortal_copy(a.p, slot))
+}
+xsub!(xs_data, data);
+
+/// on_read (ix 0), on_write (1), on_error (2)
+fn on(a: Args) -> XsResult {
+    let dir = a.ix as usize;
+    let name = ["on_read", "on_write", "on_error"][dir];
+    a.expect(2, 2, &format!("$watcher->{name}($cb_or_undef)"))?;
+    let cb = code_or_undef(a.p, a.get(1), &format!("{name}: handler"))?;
+    update(a, false, |w, _| {
+        if cb.is_null() {
+            w.enabled[dir] = false;
+        }
+        std::mem::replace(&mut w.cb[dir], hold(cb))
+    })?;
+    Ok(mortal_ref(a.p, a.get(0)))
+}
+xsub!(xs_on, on);
+
+/// enable_/disable_ read, write, error: ix = dir * 2 + (1 if enabling)
+fn toggle(a: Args) -> XsResult {
+    let (dir, enable) = ((a.ix / 2) as usize, a.ix % 2 == 1);
+    a.expect(
+        1,
+        1,
+        "$watcher->enable_read (and the like) take no arguments",
+    )?;
+    update(a, false, |w, _| {
+        w.enabled[dir] = enable;
+        std::ptr::null_mut()
+    })?;
+    Ok(mortal_ref(a.p, a.get(0)))
+}
+xsub!(xs_toggle, toggle);
+
+/// read_enabled (ix 0), write_enabled (1), error_enabled (2)
+fn enabled(a: Args) -> XsResult {
+    a.expect(1, 1, "$watcher->read_enabled (and the like)")?;
+    let dir = a.ix as usize;
+    let on = read(a, |w, _| w.enabled[dir])?;
+    ret_bit(a.p, on.unwrap_or(false))
+}
+xsub!(xs_enabled, enabled);
+
+/// edge_triggered (ix 0) and oneshot (ix 1): get, or set and apply.
+fn mode(a: Args) -> XsResult {
+    a.expect(
+        1,
+        2,
+        "$watcher->edge_triggered or ->oneshot, with an optional boolean",
+    )?;
+    let edge = a.ix == 0;
+    if a.items == 2 {
+        let v = truthy(a.p, a.get(1));
+        update(a, true, |_, i| {
+            if edge {
+                i.edge = v
+            } else {
+                i.oneshot = v
+            }
+            std::ptr::null_mut()
+        })?;
+    }
+    let v = read(a, |_, i| if edge { i.edge } else { i.oneshot })?;
+    ret_bit(a.p, v.unwrap_or(false))
+}
+xsub!(xs_mode, mode);
+
+fn is_active(a: Args) -> XsResult {
+    a.expect(1, 1, "$watcher->is_active")?;
+    ret_bit(a.p, read(a, |_, _| ())?.is_some())
+}
+xsub!(xs_is_active, is_active);
+
+fn cancel(a: Args) -> XsResult {
+    a.expect(1, 1, "$watcher->cancel")?;
+    let (obj, token) = this(a)?;
+    let Some(h) = owner(obj) else {
+        return ret_bit(a.p, false);
+    };
+    ret_bit(a.p, h.core()?.unwatch(a.p, token))
+}
+xsub!(xs_cancel, cancel);
+
+pub fn register(reg: &mut dyn FnMut(&str, ffi::Xsub, i32)) {
+    reg("Linux::Event::Watcher::loop", xs_loop, 0);
+    reg("Linux::Event::Watcher::fh", xs_fh, 0);
+    reg("Linux::Event::Watcher::fd", xs_fd, 0);
+    reg("Linux::Event::Watcher::data", xs_data, 0);
+    for (i, dir) in ["read", "write", "error"].iter().enumerate() {
+        let i = i as i32;
+        reg(&format!("Linux::Event::Watcher::on_{dir}"), xs_on, i);
+        reg(
+            &format!("Linux::Event::Watcher::disable_{dir}"),
+            xs_toggle,
+            i * 2,
+        );
+        reg(
+            &format!("Linux::Event::Watcher::enable_{dir}"),
+            xs_toggle,
+            i * 2 + 1,
+        );
+        reg(
+            &format!("Linux::Event::Watcher::{dir}_enabled"),
+            xs_enabled,
+            i,
+        );
+    }
+    reg("Linux::Event::Watcher::edge_triggered", xs_mode, 0);
+    reg("Linux::Event::Watcher::oneshot", xs_mode, 1);
+    reg("Linux::Event::Watcher::is_active", xs_is_active, 0);
+    reg("Linux::Event::Watcher::cancel", xs_cancel, 0);
+}

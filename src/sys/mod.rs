@@ -1,0 +1,34 @@
+//! Thin wrappers over the Linux system calls the engine uses.  Each returns
+//! `io::Result` and owns its file descriptors with `OwnedFd`; nothing here
+//! knows about Perl or about event-loop policy.
+
+pub mod clock;
+pub mod epoll;
+pub mod eventfd;
+pub mod pidfd;
+pub mod signalfd;
+
+use std::io;
+use std::os::fd::{FromRawFd, OwnedFd, RawFd};
+
+/// Turns a C-style `-1 means errno` return into an `io::Result`.
+pub(crate) fn check(ret: libc::c_long) -> io::Result<libc::c_long> {
+    if ret < 0 {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(ret)
+    }
+}
+
+/// Takes ownership of a descriptor a system call just returned.
+pub(crate) fn owned(ret: libc::c_long) -> io::Result<OwnedFd> {
+    let fd = check(ret)? as RawFd;
+    // SAFETY: the kernel just returned this descriptor and nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// A close-on-exec duplicate of `fd`.
+pub fn dup_cloexec(fd: RawFd) -> io::Result<OwnedFd> {
+    // SAFETY: F_DUPFD_CLOEXEC only reads `fd`; a bad fd gives EBADF.
+    owned(unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) } as libc::c_long)
+}
