@@ -2,13 +2,13 @@
 # Timers: after / at / cancel, the timer callback ABI, ordering, run_once
 # timing, what a timer callback may do, and the croaks for bad arguments.
 use v5.36;
+BEGIN { alarm 120 }    # watchdog: a hang fails instead of blocking CI
 use Test::More;
 use IO::Handle;
 use Scalar::Util qw(refaddr);
 use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC);
 use Linux::Event;
 
-alarm 120;
 $SIG{PIPE} = 'IGNORE';
 
 sub now () { clock_gettime(CLOCK_MONOTONIC) }

@@ -3,11 +3,11 @@
 # cancelled, fire exactly once each in deadline order (FIFO among equal
 # deadlines); cancelled ones never fire; cancel does not leak memory.
 use v5.36;
+BEGIN { alarm 300 }    # watchdog: a hang fails instead of blocking CI
 use Test::More;
 use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC);
 use Linux::Event;
 
-alarm 300;
 
 sub now () { clock_gettime(CLOCK_MONOTONIC) }
 

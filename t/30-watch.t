@@ -2,6 +2,7 @@
 # watch / unwatch and every Linux::Event::Watcher method, with real pipes and
 # socketpairs.
 use v5.36;
+BEGIN { alarm 120 }    # watchdog: a hang fails instead of blocking CI
 use Test::More;
 use IO::Handle;
 use Socket qw(AF_UNIX SOCK_STREAM PF_UNSPEC);
@@ -9,7 +10,6 @@ use Scalar::Util qw(refaddr);
 use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC);
 use Linux::Event;
 
-alarm 120;
 $SIG{PIPE} = 'IGNORE';
 
 sub now () { clock_gettime(CLOCK_MONOTONIC) }

@@ -4,6 +4,7 @@
 # object), and the loop then runs again correctly.
 # (No readline in this file: it would add ", <$fh> line N" to die messages.)
 use v5.36;
+BEGIN { alarm 120 }    # watchdog: a hang fails instead of blocking CI
 use Test::More;
 use IO::Handle;
 use Socket qw(AF_UNIX SOCK_STREAM PF_UNSPEC);
@@ -11,7 +12,6 @@ use Scalar::Util qw(refaddr);
 use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC);
 use Linux::Event;
 
-alarm 120;
 $SIG{PIPE} = 'IGNORE';
 
 sub now () { clock_gettime(CLOCK_MONOTONIC) }

@@ -51,7 +51,9 @@ impl Epoll {
     /// many entries of `buf` were filled; EINTR comes back as an error.
     pub fn wait(&self, buf: &mut [Event], timeout_ns: Option<u64>) -> io::Result<usize> {
         let max = buf.len().min(i32::MAX as usize) as libc::c_int;
-        if !NO_PWAIT2.load(Ordering::Relaxed) {
+        // epoll_pwait2 only for timeouts that milliseconds cannot express.
+        let whole_ms = timeout_ns.is_none_or(|ns| ns % 1_000_000 == 0);
+        if !whole_ms && !NO_PWAIT2.load(Ordering::Relaxed) {
             let ts = timeout_ns.map(|ns| libc::timespec {
                 tv_sec: (ns / 1_000_000_000) as libc::time_t,
                 tv_nsec: (ns % 1_000_000_000) as libc::c_long,
