@@ -208,6 +208,8 @@ impl<W, T> Reactor<W, T> {
                 let Some(Source::Io { payload, .. }) = self.registry.remove(token) else {
                     unreachable!("the entry inserted above")
                 };
+                // Leave no registration behind that would report a dead token.
+                let _ = self.epoll.delete(fd);
                 let error = if e.raw_os_error() == Some(libc::EPERM) {
                     WatchError::NotPollable
                 } else {

@@ -59,6 +59,8 @@ pub fn despatch_perl_signals(p: *mut Interp) -> Result<(), Failure> {
     }
 }
 
+const MS: u64 = 1_000_000;
+
 /// How long to wait: until the next deadline, or `limit` if sooner; zero
 /// when something is already waiting to be dispatched.
 fn timeout(core: &LoopCore, limit: Option<u64>) -> Option<u64> {
@@ -66,9 +68,12 @@ fn timeout(core: &LoopCore, limit: Option<u64>) -> Option<u64> {
     if engine.has_pending() || core.signals_pending.get() {
         return Some(0);
     }
+    // Timer waits are rounded up to whole milliseconds: a timer may fire up
+    // to 1 ms late (never early), and timers due within the same millisecond
+    // share one wakeup instead of costing one each.
     let until_timer = engine
         .next_deadline()
-        .map(|d| d.saturating_sub(engine.now()));
+        .map(|d| d.saturating_sub(engine.now()).div_ceil(MS) * MS);
     match (until_timer, limit) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),

@@ -252,7 +252,9 @@ C<Time::HiRes::clock_gettime(CLOCK_MONOTONIC)> gives).  A deadline in the
 past fires on the next cycle.
 
 Timers fire in deadline order; equal deadlines fire in the order they were
-scheduled.  C<after> and C<at> croak on a missing, undefined, non-numeric,
+scheduled.  A timer never fires early; the loop rounds its waits for timers
+up to whole milliseconds, so a timer may fire up to about a millisecond late
+and timers due within the same millisecond share one wakeup.  C<after> and C<at> croak on a missing, undefined, non-numeric,
 infinite or NaN time, a time more than 1e9 seconds away, a callback that is
 not a CODE reference, or extra arguments.
 
