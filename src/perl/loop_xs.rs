@@ -10,6 +10,7 @@ use super::objects::{field, mortal_ref, new_object, weak};
 use super::xs::*;
 use crate::interest::Interest;
 use crate::reactor::{Refused, WatchError};
+use crate::registry::Token;
 use std::os::fd::IntoRawFd;
 use std::sync::atomic::Ordering;
 
@@ -203,15 +204,33 @@ fn watch(a: Args) -> XsResult {
         oneshot,
     };
     let result = core.engine.borrow_mut().watch(fd, interest, Held::Io(w));
+    settle(p, result, object, token_sv, |error| match error {
+        WatchError::Reserved => format!(
+            "watch: fd {fd} is reserved for the loop's waker; use $waker->on_wakeup to react to wakeups"
+        ),
+        WatchError::NotPollable => format!(
+            "watch: fd {fd} cannot be watched: epoll does not support this kind of file (a regular file or directory?)"
+        ),
+        WatchError::Os(e) => format!("watch: cannot watch fd {fd}: {e}"),
+    })
+}
+
+/// Finishes a registration: on success the object learns its token and what
+/// it replaced is released; on refusal everything is released and the error
+/// becomes a croak.  Returns a mortal reference to the object.
+fn settle(
+    p: *mut Interp,
+    result: Result<(Token, Option<Held>), Refused<Held>>,
+    object: *mut SV,
+    token_sv: *mut SV,
+    message: impl FnOnce(WatchError) -> String,
+) -> XsResult {
     let ret = mortal_ref(p, object);
-    match result {
+    let (replaced, error) = match result {
         Ok((token, replaced)) => {
-            // SAFETY: the token slot of the object we just made.
+            // SAFETY: the token slot of the object just made.
             unsafe { ffi::le_set_uv(p, token_sv, token) };
-            if let Some(old) = replaced {
-                old.release(p);
-            }
-            Ok(ret)
+            (replaced, None)
         }
         Err(Refused {
             error,
@@ -219,19 +238,15 @@ fn watch(a: Args) -> XsResult {
             replaced,
         }) => {
             payload.release(p);
-            if let Some(old) = replaced {
-                old.release(p);
-            }
-            croak(match error {
-                WatchError::Reserved => format!(
-                    "watch: fd {fd} is reserved for the loop's waker; use $waker->on_wakeup to react to wakeups"
-                ),
-                WatchError::NotPollable => format!(
-                    "watch: fd {fd} cannot be watched: epoll does not support this kind of file (a regular file or directory?)"
-                ),
-                WatchError::Os(e) => format!("watch: cannot watch fd {fd}: {e}"),
-            })
+            (replaced, Some(error))
         }
+    };
+    if let Some(old) = replaced {
+        old.release(p);
+    }
+    match error {
+        None => Ok(ret),
+        Some(e) => croak(message(e)),
     }
 }
 xsub!(xs_watch, watch);
@@ -387,43 +402,20 @@ fn pid(a: Args) -> XsResult {
         reap,
         id: 0,
     };
-    let ret = mortal_ref(p, object);
     let result = core
         .engine
         .borrow_mut()
         .watch_child(pid, reap, Held::Child(sub));
-    match result {
-        Ok((token, replaced)) => {
-            // SAFETY: the token slot of the object we just made.
-            unsafe { ffi::le_set_uv(p, token_sv, token) };
-            if let Some(old) = replaced {
-                old.release(p);
-            }
-            Ok(ret)
+    settle(p, result, object, token_sv, |error| match error {
+        WatchError::Os(e) if e.raw_os_error() == Some(libc::ESRCH) => {
+            format!("pid: no such process {pid}")
         }
-        Err(Refused {
-            error,
-            payload,
-            replaced,
-        }) => {
-            payload.release(p);
-            if let Some(old) = replaced {
-                old.release(p);
-            }
-            let errno = match &error {
-                WatchError::Os(e) => e.raw_os_error(),
-                _ => None,
-            };
-            croak(match (errno, error) {
-                (Some(libc::ESRCH), _) => format!("pid: no such process {pid}"),
-                (Some(libc::ECHILD), _) => format!(
-                    "pid: process {pid} is not a child of this process, so it cannot be reaped (use reap => 0 to be notified only)"
-                ),
-                (_, WatchError::Os(e)) => format!("pid: cannot watch process {pid}: {e}"),
-                (_, _) => format!("pid: cannot watch process {pid}"),
-            })
-        }
-    }
+        WatchError::Os(e) if e.raw_os_error() == Some(libc::ECHILD) => format!(
+            "pid: process {pid} is not a child of this process, so it cannot be reaped (use reap => 0 to be notified only)"
+        ),
+        WatchError::Os(e) => format!("pid: cannot watch process {pid}: {e}"),
+        _ => format!("pid: cannot watch process {pid}"),
+    })
 }
 xsub!(xs_pid, pid);
 
