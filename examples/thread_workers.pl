@@ -20,10 +20,9 @@ my ($done, $wakeups, $signals, @latency) = (0, 0, 0);
 $waker->on_wakeup(sub ($loop, $count) {
     $wakeups++;
     $signals += $count;
-    my $now = clock_gettime(CLOCK_MONOTONIC);
     while (defined(my $job = $queue->dequeue_nb)) {
         my ($worker, $n, $sent) = @$job;
-        push @latency, $now - $sent;
+        push @latency, clock_gettime(CLOCK_MONOTONIC) - $sent;
         $done++;
     }
     $loop->stop if $done == $workers * $jobs;
@@ -43,9 +42,10 @@ my $t0 = clock_gettime(CLOCK_MONOTONIC);
 $loop->run;
 my $elapsed = clock_gettime(CLOCK_MONOTONIC) - $t0;
 $_->join for @threads;
+$signals += $waker->drain;    # signals sent after the last job was picked up
 
 @latency = sort { $a <=> $b } @latency;
 printf "processed %d jobs from %d threads in %.3f s\n", $done, $workers, $elapsed;
-printf "%d signals arrived in %d wakeups (coalesced by the eventfd)\n", $signals, $wakeups;
+printf "%d signals, coalesced by the eventfd into %d wakeups\n", $signals, $wakeups;
 printf "queue-to-callback latency: median %.1f us, p99 %.1f us\n",
     1e6 * $latency[@latency / 2], 1e6 * $latency[int(@latency * 0.99)];

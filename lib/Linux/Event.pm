@@ -74,7 +74,116 @@ and L<Linux::Event::Pid>.
 
   my $loop = Linux::Event->new(%options);
 
-The same as C<< Linux::Event::Loop->new(%options) >>.
+The same as C<< Linux::Event::Loop->new(%options) >>: returns a new
+L<Linux::Event::Loop>, and croaks as that constructor does (an odd number of
+arguments, an unknown option, a backend other than C<'epoll'>, or the
+unsupported C<clock>, C<timer> or backend-object options).
+
+=head1 CALLBACKS
+
+Every callback is called with a fixed argument list, never more, never
+fewer, in void context; its return value is ignored:
+
+  Registered with                     Called as
+  $loop->after / $loop->at            $cb->($loop)
+  $loop->watch, $watcher->on_read,
+    ->on_write, ->on_error            $cb->($loop, $fh, $watcher)
+  $waker->on_wakeup                   $cb->($loop, $count)
+  $loop->signal                       $cb->($loop, $signo, $count, $data)
+  $loop->pid                          $cb->($loop, $pid, $status, $data)
+
+C<$data> is the C<< data => ... >> value given at registration (undef if
+none).  A callback may call any method of the loop, except C<run> and
+C<run_once> (they croak with C<already running>), and may C<stop> it.
+
+=head1 ONE CYCLE
+
+C<run> repeats cycles until C<stop>; C<run_once> does one.  A cycle:
+
+=over 4
+
+=item 1.
+
+If Perl has deferred C<%SIG> handlers to run (a signal that is not
+subscribed through the loop arrived), they run, and the cycle ends there.
+
+=item 2.
+
+Otherwise the loop waits in epoll_wait(2) until a descriptor is ready or the
+next timer is due (or, for C<run_once($timeout)>, the timeout passes).  A
+C<%SIG> handler that interrupts the wait runs at once, and the cycle ends
+there.
+
+=item 3.
+
+Ready descriptors are dispatched in the order the kernel reports them: I/O
+watchers (in the frozen order described in
+L<Linux::Event::Loop/Dispatch order>), the waker (C<on_wakeup>), subscribed
+signals (in ascending signal number) and child exits.
+
+=item 4.
+
+Then every timer that is due runs, in deadline order (equal deadlines in the
+order they were scheduled).  Timers scheduled during the cycle wait for the
+next one.
+
+=back
+
+=head1 THREADS AND FORK
+
+A loop belongs to the ithread and the process that created it.  A thread's
+clone of a loop may only C<stop> it, and a clone of its waker may only
+C<signal> and C<drain>; a forked child may only C<signal> the parent's waker
+(and create its own loop).  Everything else croaks with a message that says
+so, and a clone never frees, closes or changes the original's state.
+See L<Linux::Event::Loop/THREADS AND FORK> for the details.
+
+=head1 DIFFERENCES FROM UPSTREAM 0.007
+
+The API is the one of C<Linux::Event> 0.007, method for method.  Where this
+implementation behaves differently:
+
+=over 4
+
+=item *
+
+The engine is written in Rust and uses epoll, eventfd, signalfd and pidfd
+directly: nothing outside Perl's core is needed at run time (0.007 needed
+L<Linux::FD> and friends, loaded lazily for the waker).
+
+=item *
+
+The waker's descriptor is reserved: C<< $loop->watch($waker->fh, ...) >>
+croaks instead of silently replacing the loop's internal watcher.
+
+=item *
+
+L<Linux::Event::Wakeup/on_wakeup> is new: it is the way to react to wakeups
+in the loop.
+
+=item *
+
+C<< $loop->stop >> is safe to call from another ithread, and then wakes a
+blocked C<run> through the waker.
+
+=item *
+
+Loops, wakers, watchers and subscriptions are safe to clone into ithreads
+and to inherit across C<fork> (see L</THREADS AND FORK>).
+
+=item *
+
+The injected C<clock>, C<timer> and backend objects that 0.007 accepted in
+C<new> (its tests used them) are not supported and croak.
+
+=back
+
+=head1 REQUIREMENTS
+
+Linux (L<Linux::Event::Pid> needs Linux 5.4 or later, for pidfd_open(2)
+and C<waitid(P_PIDFD)>; epoll_pwait2(2), from Linux 5.11, is used when the
+kernel has it, for timeouts finer than a millisecond), Perl 5.36 or later,
+and to build this distribution a Rust toolchain (C<cargo>) and a C compiler.
 
 =head1 HOW A DIE INSIDE A CALLBACK IS HANDLED
 
@@ -91,7 +200,9 @@ callback, so the exception leaves the loop ready to run again.
 =head1 SEE ALSO
 
 L<Linux::Event::Loop>, L<Linux::Event::Watcher>, L<Linux::Event::Wakeup>,
-L<Linux::Event::Signal>, L<Linux::Event::Pid>, L<EV>, L<AnyEvent>.
+L<Linux::Event::Signal>, L<Linux::Event::Pid>; the runnable scripts in the
+distribution's F<examples/> directory; L<EV>, L<AnyEvent>, L<IO::Async>,
+L<Mojo::IOLoop>; epoll(7), eventfd(2), signalfd(2), pidfd_open(2).
 
 =head1 AUTHOR
 

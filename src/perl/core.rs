@@ -91,6 +91,8 @@ pub struct LoopCore {
     pub on_wakeup: Cell<*mut SV>,
     /// True while run/run_once is on the stack.
     pub dispatching: Cell<bool>,
+    /// The fork generation the loop was made in (see handle.rs).
+    fork_generation: u64,
     next_subscription: Cell<u64>,
 }
 
@@ -103,8 +105,14 @@ impl LoopCore {
             signals_pending: Cell::new(false),
             on_wakeup: Cell::new(ptr::null_mut()),
             dispatching: Cell::new(false),
+            fork_generation: super::handle::fork_generation(),
             next_subscription: Cell::new(1),
         })
+    }
+
+    /// Whether this copy of the loop is in a child forked after it was made.
+    pub fn in_forked_child(&self) -> bool {
+        self.fork_generation != super::handle::fork_generation()
     }
 
     pub fn new_subscription_id(&self) -> u64 {

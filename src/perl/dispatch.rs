@@ -19,20 +19,37 @@ use std::io;
 use std::ptr;
 
 /// Calls `cb` with `args`; a `die` or `exit` inside comes back as a Failure.
-pub fn call(p: *mut Interp, cb: *mut SV, args: &mut [*mut SV]) -> Result<(), Failure> {
+/// A callback that forked returns twice; in the child the loop must go no
+/// further (its epoll set is the parent's), so the child gets a croak.
+pub fn call(
+    p: *mut Interp,
+    core: &LoopCore,
+    cb: *mut SV,
+    args: &mut [*mut SV],
+) -> Result<(), Failure> {
     let mut err = ptr::null_mut();
     // SAFETY: `cb` and `args` are live SVs; le_call holds them during the call
     // and catches every way out of Perl.
-    match unsafe { ffi::le_call(p, cb, args.as_mut_ptr(), args.len() as i32, &mut err) } {
+    let status = unsafe { ffi::le_call(p, cb, args.as_mut_ptr(), args.len() as i32, &mut err) };
+    settle(core, status, err)
+}
+
+fn settle(core: &LoopCore, status: i32, err: *mut SV) -> Result<(), Failure> {
+    match status {
+        ffi::CALL_OK if core.in_forked_child() => Err(Failure::Croak(FORKED.into())),
         ffi::CALL_OK => Ok(()),
         ffi::CALL_DIED => Err(Failure::Died(err)),
         _ => Err(Failure::Exit),
     }
 }
 
+const FORKED: &str = "Linux::Event::Loop: a callback forked and the child came back into the parent's \
+     loop, which cannot run in a forked child (end the child with exit, or make a new loop there)";
+
 /// Calls `cb` with a new integer argument in position `at` of `args`.
 fn call_with_numbers(
     p: *mut Interp,
+    core: &LoopCore,
     cb: *mut SV,
     args: &mut [*mut SV],
     numbers: &[(usize, i64)],
@@ -41,7 +58,7 @@ fn call_with_numbers(
         // SAFETY: plain constructor; released below.
         args[at] = unsafe { ffi::le_new_iv(p, n) };
     }
-    let r = call(p, cb, args);
+    let r = call(p, core, cb, args);
     for &(at, _) in numbers {
         release(p, args[at]);
     }
@@ -49,14 +66,11 @@ fn call_with_numbers(
 }
 
 /// Runs Perl's deferred %SIG handlers, if a signal interrupted us.
-pub fn despatch_perl_signals(p: *mut Interp) -> Result<(), Failure> {
+pub fn despatch_perl_signals(p: *mut Interp, core: &LoopCore) -> Result<(), Failure> {
     let mut err = ptr::null_mut();
     // SAFETY: as in `call`.
-    match unsafe { ffi::le_async_check(p, &mut err) } {
-        ffi::CALL_OK => Ok(()),
-        ffi::CALL_DIED => Err(Failure::Died(err)),
-        _ => Err(Failure::Exit),
-    }
+    let status = unsafe { ffi::le_async_check(p, &mut err) };
+    settle(core, status, err)
 }
 
 const MS: u64 = 1_000_000;
@@ -91,7 +105,7 @@ pub fn cycle(
     let mark = core.engine.borrow().timer_mark();
     // SAFETY: reads one interpreter flag.
     if unsafe { ffi::le_signals_pending(p) } != 0 {
-        despatch_perl_signals(p)?;
+        despatch_perl_signals(p, core)?;
         return Ok(1);
     }
     let wait = timeout(core, limit);
@@ -105,7 +119,7 @@ pub fn cycle(
         match res {
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {
-                despatch_perl_signals(p)?;
+                despatch_perl_signals(p, core)?;
                 return Ok(1);
             }
             Err(e) => {
@@ -130,7 +144,7 @@ pub fn cycle(
     loop {
         let due = core.engine.borrow_mut().pop_due_timer(now, mark);
         let Some(cb) = due else { break };
-        let r = call(p, cb, &mut [loop_sv]);
+        let r = call(p, core, cb, &mut [loop_sv]);
         release(p, cb);
         r?;
         ran += 1;
@@ -211,12 +225,12 @@ fn dispatch_io(
     let todo = plan(ready.events, w.on[READ], w.on[WRITE], w.on[ERROR]);
     let mut args = [loop_sv, w.fh, w.object];
     if todo.error {
-        call(p, w.cb[ERROR], &mut args)?;
+        call(p, core, w.cb[ERROR], &mut args)?;
         return Ok(1);
     }
     let mut ran = 0;
     if todo.read {
-        call(p, w.cb[READ], &mut args)?;
+        call(p, core, w.cb[READ], &mut args)?;
         ran += 1;
     }
     if todo.write {
@@ -226,7 +240,7 @@ fn dispatch_io(
         };
         if now.on[WRITE] {
             let mut args = [loop_sv, now.fh, now.object];
-            call(p, now.cb[WRITE], &mut args)?;
+            call(p, core, now.cb[WRITE], &mut args)?;
             ran += 1;
         }
     }
@@ -246,7 +260,7 @@ fn dispatch_wakeup(p: *mut Interp, core: &LoopCore, loop_sv: *mut SV) -> Result<
     }
     // SAFETY: plain constructor; released below.
     let n = unsafe { ffi::le_new_uv(p, count) };
-    let r = call(p, cb, &mut [loop_sv, n]);
+    let r = call(p, core, cb, &mut [loop_sv, n]);
     release(p, n);
     r.map(|_| 1)
 }
@@ -285,7 +299,13 @@ fn dispatch_signals(p: *mut Interp, core: &LoopCore, loop_sv: *mut SV) -> Result
             data
         };
         let mut args = [loop_sv, ptr::null_mut(), ptr::null_mut(), data];
-        let r = call_with_numbers(p, cb, &mut args, &[(1, signo as i64), (2, count as i64)]);
+        let r = call_with_numbers(
+            p,
+            core,
+            cb,
+            &mut args,
+            &[(1, signo as i64), (2, count as i64)],
+        );
         if r.is_err() {
             core.signals_pending
                 .set(core.signal_counts.borrow().iter().any(|&c| c > 0));
@@ -327,8 +347,14 @@ fn dispatch_child(
     let data = if sub.data.is_null() { undef } else { sub.data };
     let mut args = [loop_sv, ptr::null_mut(), undef, data];
     let r = match status {
-        Some(s) => call_with_numbers(p, sub.cb, &mut args, &[(1, pid as i64), (2, s as i64)]),
-        None => call_with_numbers(p, sub.cb, &mut args, &[(1, pid as i64)]),
+        Some(s) => call_with_numbers(
+            p,
+            core,
+            sub.cb,
+            &mut args,
+            &[(1, pid as i64), (2, s as i64)],
+        ),
+        None => call_with_numbers(p, core, sub.cb, &mut args, &[(1, pid as i64)]),
     };
     sub.release(p);
     r.map(|_| 1)

@@ -33,7 +33,7 @@ pub fn track_forks() {
     });
 }
 
-fn fork_generation() -> u64 {
+pub fn fork_generation() -> u64 {
     FORK_GENERATION.load(Ordering::Relaxed)
 }
 

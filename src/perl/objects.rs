@@ -54,13 +54,21 @@ pub fn isa(p: *mut Interp, sv: *mut SV, class: &CStr) -> bool {
 
 /// Checks the invocant's class and returns it with the key slot as an integer.
 pub fn invocant(p: *mut Interp, obj: *mut SV, class: &CStr) -> Result<(*mut SV, u64), Failure> {
-    if !isa(p, obj, class) {
-        return croak(format!("not a {} object", class.to_string_lossy()));
-    }
-    match super::xs::classify(p, field(obj, KEY)) {
+    let key = if is_object(p, obj, class) {
+        super::xs::classify(p, field(obj, KEY))
+    } else {
+        super::xs::Num::NotNumber
+    };
+    match key {
         super::xs::Num::UInt(k) => Ok((obj, k)),
-        _ => croak(format!("corrupt {} object", class.to_string_lossy())),
+        _ => croak(format!("not a {} object", class.to_string_lossy())),
     }
+}
+
+/// Whether `sv` is a reference to an object of `class` (not a class name).
+pub fn is_object(p: *mut Interp, sv: *mut SV, class: &CStr) -> bool {
+    // SAFETY: the shim handles null.
+    (unsafe { ffi::le_is_ref(sv) } != 0) && isa(p, sv, class)
 }
 
 /// The loop an object belongs to, or None once that loop is gone.

@@ -3,7 +3,7 @@
 
 use super::core::Held;
 use super::ffi;
-use super::objects::{KEY, field, isa, owner};
+use super::objects::{KEY, field, is_object, owner};
 use super::xs::*;
 use crate::reactor::{MAX_SIGNAL, Source};
 
@@ -16,12 +16,14 @@ const ID: i32 = 2;
 fn this(a: Args) -> Result<(*mut ffi::SV, *mut ffi::SV, u64), Failure> {
     let class = if a.ix == 0 { SIGNAL } else { PID };
     let obj = a.get(0);
-    if !isa(a.p, obj, class) {
-        return croak(format!("not a {} object", class.to_string_lossy()));
-    }
-    match classify(a.p, field(obj, ID)) {
-        Num::UInt(id) => Ok((obj, field(obj, KEY), id)),
-        _ => croak("corrupt subscription object"),
+    let id = if is_object(a.p, obj, class) {
+        classify(a.p, field(obj, ID))
+    } else {
+        Num::NotNumber
+    };
+    match id {
+        Num::UInt(id) if !field(obj, KEY).is_null() => Ok((obj, field(obj, KEY), id)),
+        _ => croak(format!("not a {} object", class.to_string_lossy())),
     }
 }
 

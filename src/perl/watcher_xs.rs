@@ -166,9 +166,17 @@ fn mode(a: Args) -> XsResult {
 }
 xsub!(xs_mode, mode);
 
+/// Active while registered and its handle is still open: a handle closed
+/// or dropped without unwatch is gone even before the loop purges it.
 fn is_active(a: Args) -> XsResult {
     a.expect(1, 1, "$watcher->is_active")?;
-    ret_bit(a.p, read(a, |_, _| ())?.is_some())
+    let (_, token) = this(a)?;
+    // SAFETY: the weak handle reference the watcher holds.
+    let live = read(
+        a,
+        |w, _| unsafe { ffi::le_handle_fd(a.p, w.fh) } == token_fd(token),
+    )?;
+    ret_bit(a.p, live.unwrap_or(false))
 }
 xsub!(xs_is_active, is_active);
 

@@ -37,6 +37,13 @@ sub new {
     return $self;
 }
 
+# Croaks unless the invocant is a loop object (not a class name, not
+# another class's object).
+sub _check_self ($self) {
+    Carp::croak('not a Linux::Event::Loop object')
+        unless Scalar::Util::blessed($self) && $self->isa(__PACKAGE__);
+}
+
 my %WATCH_KEY = map { $_ => 1 } qw(read write error data edge_triggered oneshot);
 
 # A reference to the glob that a bare glob value (a copy) stands for: the
@@ -58,6 +65,7 @@ sub _handle ($fh) {
 
 sub watch {
     my ($self, $fh, @spec) = @_;
+    _check_self($self);
     Carp::croak('Usage: $loop->watch($fh, read => $cb, write => $cb, ...)') if @_ < 2;
     Carp::croak('watch: odd number of arguments after the handle (expected name => value pairs)')
         if @spec % 2;
@@ -77,6 +85,7 @@ sub watch {
 
 sub unwatch {
     my ($self, $fh) = @_;
+    _check_self($self);
     Carp::croak('Usage: $loop->unwatch($fh)') if @_ != 2;
     my (undef, $fd) = _handle($fh);
     return !!0 unless defined $fd;
@@ -85,6 +94,7 @@ sub unwatch {
 
 sub waker {
     my ($self) = @_;
+    _check_self($self);
     Carp::croak('Usage: $loop->waker') if @_ != 1;
     return $self->{waker} if $self->{waker};
     my $fd = Linux::Event::_internal(sub { $self->_waker_fd });
@@ -120,6 +130,7 @@ sub _signal_number ($sig) {
 
 sub signal {
     my ($self, $sigs, $cb, @opt) = @_;
+    _check_self($self);
     Carp::croak('Usage: $loop->signal($signal_or_list, $cb, data => $data)') if @_ < 3;
     Carp::croak('signal: odd number of options (expected name => value pairs)') if @opt % 2;
     my %opt  = @opt;
@@ -134,6 +145,7 @@ sub signal {
 
 sub pid {
     my ($self, $pid, $cb, @opt) = @_;
+    _check_self($self);
     Carp::croak('Usage: $loop->pid($pid, $cb, data => $data, reap => 1)') if @_ < 3;
     Carp::croak('pid: odd number of options (expected name => value pairs)') if @opt % 2;
     my %opt  = @opt;
@@ -189,18 +201,50 @@ with a fixed argument list, never more, never fewer.
 
   my $loop = Linux::Event::Loop->new(backend => 'epoll');
 
-C<backend> defaults to C<'epoll'>; any other name croaks with
-C<unknown backend 'x'>.  Unknown option names croak, listing them
-(C<unknown args: a, b>).  The injected C<clock>, C<timer> and backend
-objects of earlier versions are not supported and croak saying so.
+Returns a new loop, with its own epoll instance.  The only option is
+C<backend>, which defaults to C<'epoll'>.  Croaks on:
+
+=over 4
+
+=item *
+
+an odd number of arguments;
+
+=item *
+
+any backend name but C<'epoll'> (C<unknown backend 'x'>);
+
+=item *
+
+unknown option names, listing them in sorted order (C<unknown args: a, b>);
+
+=item *
+
+the C<clock> and C<timer> options and backend objects, which upstream 0.007
+accepted for its tests: they are not supported, and the message says so.
+
+=back
+
+C<< Linux::Event->new(%options) >> is the same constructor.
 
 =head1 RUNNING
 
 =head2 run
 
-Dispatches cycles until L</stop> is called.  Returns nothing useful.  Calling
-C<run> (or C<run_once>) from inside one of the loop's own callbacks croaks
-with C<already running>.
+  $loop->run;
+
+Dispatches cycles (see L<Linux::Event/ONE CYCLE>) until L</stop> is called,
+then returns an empty list.  C<run> can be called again after it returned.
+A C<stop> called while the loop is not running has no effect on a later
+C<run>.
+
+With nothing that can ever become ready (no watcher, timer, subscription or
+waker), C<run> blocks in the kernel until a C<%SIG> handler calls C<stop>.
+
+Croaks, with C<already running> in the message, when called from inside one
+of the loop's own callbacks; croaks too in another thread or in a forked
+child (see L</THREADS AND FORK>).  An exception thrown by a callback
+propagates out of C<run> (see L</ERRORS>).
 
 =head2 run_once
 
@@ -209,19 +253,36 @@ with C<already running>.
   my $ran = $loop->run_once(0.25);  # wait at most 0.25 s
 
 Does at most one wait/dispatch cycle and returns the number of callbacks it
-ran.  The timeout must be undef or a finite number E<gt>= 0.  It can be used
-without C<run>, to pump the loop by hand.  If a C<%SIG> handler interrupts the
-wait, the handler runs and C<run_once> returns.
+ran (0 when the timeout passed with nothing to do).  Each timer, I/O,
+C<on_wakeup>, signal and child callback counts one; running Perl's deferred
+C<%SIG> handlers counts one; a wakeup with no C<on_wakeup> handler, or a
+signal with no handler, is consumed and counts nothing.
+
+With no timeout (or undef) it blocks until the next timer is due or
+something is ready; like C<run>, it blocks until a C<%SIG> handler runs if
+nothing can ever become ready.  C<0> polls.  It can be used without C<run>,
+to pump the loop by hand.  If a C<%SIG> handler interrupts the wait, the
+handler runs and C<run_once> returns.
+
+Croaks if the timeout is negative (C<must not be negative>), not a finite
+number (NaN or infinite), not numeric, or a reference; and, like C<run>,
+with C<already running> inside one of the loop's callbacks, in another
+thread or in a forked child.
 
 =head2 stop
 
-Clears the running flag: once C<stop> has run inside a callback, C<run>
-returns at the end of that cycle without another kernel wait.  C<stop> is
+  $loop->stop;
+
+Returns an empty list.  Clears the running flag: once C<stop> has run inside
+a callback, C<run> returns at the end of that cycle without another kernel
+wait (the callbacks already due in that cycle still run).  C<stop> is
 also the one loop method a clone of the loop in another ithread may call: it
 then also signals the loop's waker (if the waker exists; C<stop> never
 creates it), so a C<run> blocked in the kernel in the owning thread returns
 at once.  Wakeups caused by C<stop> are not counted by C<drain> or
-C<on_wakeup>.
+C<on_wakeup>.  Without a waker, the owning thread's C<run> notices the stop
+when its current wait ends (at the next event or timer).  In a forked child
+C<stop> croaks like every other method of the parent's loop.
 
 A C<%SIG> handler runs promptly while the loop is blocked in the kernel, so
 
@@ -238,10 +299,11 @@ Timer callbacks are called as C<< $cb->($loop) >>.
 
   my $id = $loop->after($seconds, sub ($loop) { ... });
 
-Schedules a one-shot timer C<$seconds> from now and returns its id (a
-positive integer).  A negative delay counts as 0; C<after(0, ...)> fires on
-the next cycle.  A timer scheduled inside a cycle never fires in that same
-cycle.
+Schedules a one-shot timer C<$seconds> (a number, fractions allowed) from
+now and returns its id, a positive integer that is unique within the loop.
+A negative delay counts as 0; C<after(0, ...)> fires on the next cycle.  A
+timer scheduled inside a cycle never fires in that same cycle.  To repeat,
+schedule again from the callback (C<< $loop->after($s, __SUB__) >>).
 
 =head2 at
 
@@ -254,16 +316,38 @@ past fires on the next cycle.
 Timers fire in deadline order; equal deadlines fire in the order they were
 scheduled.  A timer never fires early; the loop rounds its waits for timers
 up to whole milliseconds, so a timer may fire up to about a millisecond late
-and timers due within the same millisecond share one wakeup.  C<after> and C<at> croak on a missing, undefined, non-numeric,
-infinite or NaN time, a time more than 1e9 seconds away, a callback that is
-not a CODE reference, or extra arguments.
+and timers due within the same millisecond share one wakeup.
+
+C<after> and C<at> croak on:
+
+=over 4
+
+=item *
+
+a missing time or callback, or extra arguments (a C<Usage:> message);
+
+=item *
+
+an undefined, non-numeric, infinite or NaN time;
+
+=item *
+
+a time more than 1e9 seconds away (C<too large>, C<too far in the future>);
+
+=item *
+
+a callback that is not a CODE reference.
+
+=back
 
 =head2 cancel
 
   my $removed = $loop->cancel($id);
 
-True if a pending timer was removed; false for an unknown, fired or already
-cancelled id.  Croaks if C<$id> is not a non-negative integer.
+True (1) if a pending timer was removed; false (the empty string) for an
+unknown, fired or already cancelled id.  Croaks if C<$id> is undefined or
+not a non-negative integer (C<timer id must be an id returned by after or
+at>).
 
 =head1 I/O WATCHERS
 
@@ -278,10 +362,44 @@ cancelled id.  Croaks if C<$id> is not a non-negative integer.
       oneshot        => 0,
   );
 
-Returns a L<Linux::Event::Watcher>.  A direction is enabled when its handler
-is given.  Unknown keys croak, and so do a handle with no file descriptor, a
-regular file (epoll refuses it), and the loop's own waker handle (its fd is
-reserved; use L<Linux::Event::Wakeup/on_wakeup>).
+Watches the descriptor of C<$fh> and returns a L<Linux::Event::Watcher>.
+C<$fh> is a glob (C<\*STDIN>, C<*STDIN>), a lexical filehandle or an
+L<IO::Handle> object (sockets included) with an open descriptor; a bare
+descriptor number is not accepted.  Every key is optional:
+
+=over 4
+
+=item C<read>, C<write>, C<error>
+
+The handlers, CODE references or undef, called as
+C<< $cb->($loop, $fh, $watcher) >>.  A direction is enabled when its handler
+is given; a direction is dispatched, and asked of the kernel, only while it
+is both enabled and has a handler.  A watcher with no handler at all is
+allowed (install them later with C<on_read> and the like).
+
+=item C<data>
+
+Any value, kept in the watcher (see L<Linux::Event::Watcher/data>).
+
+=item C<edge_triggered>
+
+Boolean, default false: C<EPOLLET>.  The kernel reports a descriptor once
+per change, so the handler must read (or write) until C<EAGAIN>, on a
+non-blocking handle.
+
+=item C<oneshot>
+
+Boolean, default false: C<EPOLLONESHOT>; see L</Dispatch order>.
+
+=back
+
+Croaks on a missing handle (C<Usage:>), an odd number of arguments after
+the handle, unknown keys (C<unknown watch args: x, y>), a handler that is
+neither a CODE reference nor undef, a handle with no open descriptor
+(C<the handle has no file descriptor>), a descriptor epoll refuses, such as
+a regular file or a directory (C<cannot be watched>), and the loop's own
+waker handle (C<reserved for the loop's waker>: its fd is reserved; use
+L<Linux::Event::Wakeup/on_wakeup>).
 
 Watchers are keyed by file descriptor: watching an fd that is already
 watched replaces the old watcher, which becomes inactive and never fires
@@ -289,14 +407,20 @@ again.
 
 The loop does not own the handle: it never closes it, and it keeps only a
 weak reference to it.  If the handle is dropped or closed without
-C<unwatch>, the watcher is purged silently the next time the fd is reported,
-and nothing fires for it again, even if the kernel reuses the number.
+C<unwatch>, nothing fires for it again, even if the kernel reuses the
+number; its C<is_active> says 0 at once, and the loop purges it silently
+the next time the fd is reported (its C<fh> is undef once the handle is
+gone).  Call C<unwatch> (or C<< $watcher->cancel >>) before
+closing a handle to remove the watcher at once.
 
 =head2 unwatch
 
   my $removed = $loop->unwatch($fh);
 
-True if a watcher was removed, false (no error) if there was none.
+Removes the watcher of C<$fh>'s descriptor: true (1) if a watcher was
+removed, false (the empty string, no error) if there was none, including for
+undef or a closed handle.  Safe to repeat.  The handle is not closed.  Croaks
+unless given exactly one argument (C<Usage:>).
 
 =head2 Dispatch order
 
@@ -327,7 +451,9 @@ or replaced the watcher (or disabled write).
 
 Oneshot watchers are disarmed by the kernel after one delivery; toggling a
 direction (C<disable_read> then C<enable_read>, for example) re-arms them,
-also from inside the callback and also when the interest is unchanged.
+also from inside the callback and also when the interest is unchanged.  A
+oneshot watcher stays active: firing does not cancel it.  See
+F<examples/oneshot_edge_reader.pl>.
 
 =head1 WAKEUPS
 
@@ -335,7 +461,11 @@ also from inside the callback and also when the interest is unchanged.
 
   my $waker = $loop->waker;
 
-Returns the loop's one L<Linux::Event::Wakeup>, creating it on first use.
+Returns the loop's one L<Linux::Event::Wakeup>, creating it (and its
+eventfd) on first use; later calls return the same object.  Create it before
+starting threads or forking, so that they inherit it.  Croaks if given
+arguments (C<Usage:>), and, like the other methods, in a forked child or
+another thread if the waker does not exist yet.
 
 =head1 SIGNALS
 
@@ -344,7 +474,16 @@ Returns the loop's one L<Linux::Event::Wakeup>, creating it on first use.
   my $sub = $loop->signal('USR1', sub ($loop, $signo, $count, $data) { ... }, data => $x);
   my $sub = $loop->signal([qw(INT TERM)], sub { ... });
 
-See L<Linux::Event::Signal>.
+Subscribes to a signal, given by number or by name (with or without C<SIG>,
+in any case), or to an array reference of them, through the loop's
+signalfd, and returns a L<Linux::Event::Signal>.  The only option is
+C<data>.  Croaks on a missing callback (C<Usage:>), a callback that is not a
+CODE reference, an odd number of options, unknown options
+(C<unknown signal args: x>), an undefined signal, a reference, an empty
+list, an unknown name or number (C<unknown signal 'FOO'>), and C<KILL> or
+C<STOP> (C<cannot handle signal>).  See L<Linux::Event::Signal> for the
+semantics, and what blocking the signals means for threads and child
+processes.
 
 =head1 CHILD PROCESSES
 
@@ -352,7 +491,15 @@ See L<Linux::Event::Signal>.
 
   my $sub = $loop->pid($pid, sub ($loop, $pid, $status, $data) { ... }, reap => 1);
 
-See L<Linux::Event::Pid>.
+Calls the callback once when process C<$pid> exits (through a pidfd), and
+returns a L<Linux::Event::Pid>.  Options: C<data>, and C<reap> (default 1:
+the loop reaps the child and passes its raw wait status).  Croaks on a
+missing callback (C<Usage:>), a callback that is not a CODE reference, an
+odd number of options, unknown options (C<unknown pid args: x>), a C<$pid>
+that is not a positive integer, a process that does not exist
+(C<no such process>), and, with C<< reap => 1 >>, a process that is not a
+child of this one (C<not a child of this process>).  See
+L<Linux::Event::Pid>.
 
 =head1 ERRORS
 
@@ -366,19 +513,39 @@ dispatched by the next one), and it can be run again.
 
 A loop belongs to the interpreter (ithread) that created it.  When a thread
 is created, its clone of the loop can only C<stop> the loop, and the clone of
-the waker can C<signal> and C<drain>; every other method croaks with a
-message that says the loop belongs to another thread.  The clone never frees,
-closes or changes the parent's state.
+the waker can C<signal> and C<drain> (C<drain> takes the counts from the
+loop's eventfd, as it would in the owning thread); every other method croaks
+with a message that says the loop belongs to another thread.  A clone of a
+watcher keeps its own copies of C<data>, C<loop>, C<fh> and C<fd>, which
+can be read (setting C<data> in the thread changes only the thread's copy);
+its other methods, and those of a clone of a signal or child subscription,
+croak the same way.  The clone never frees, closes or changes the parent's
+state.  See F<examples/thread_workers.pl>.
 
 After C<fork>, the child shares the parent's epoll set, so in the child the
-parent's loop refuses to run or change anything (it croaks, saying it belongs
-to the parent process); C<< $waker->signal >> works and wakes the parent.  A
-new loop created in the child works normally.
+parent's loop refuses to run or change anything: C<run>, C<run_once>,
+C<stop>, the timer, watch and subscription methods, C<on_wakeup>, and the
+methods that change a watcher or cancel a subscription croak, saying the
+loop belongs to the parent process.  Getters (C<is_active>,
+C<read_enabled>, C<data> and the like) read the child's copy.
+C<< $waker->signal >> works and wakes the parent; C<< $waker->drain >>
+croaks (it would take the parent's wakeups).  A new loop created in the
+child works normally.  See F<examples/fork_workers.pl>.
+
+Signals subscribed with L</signal> stay blocked in child processes, also
+across C<exec>; see L<Linux::Event::Signal/CHILD PROCESSES>.
+
+=head1 DIFFERENCES FROM UPSTREAM 0.007
+
+The reserved waker descriptor (C<watch> croaks), the thread-safe C<stop>,
+the refused C<clock>, C<timer> and backend-object options, and the safety of
+threads and fork; see L<Linux::Event/DIFFERENCES FROM UPSTREAM 0.007>.
 
 =head1 SEE ALSO
 
 L<Linux::Event>, L<Linux::Event::Watcher>, L<Linux::Event::Wakeup>,
-L<Linux::Event::Signal>, L<Linux::Event::Pid>
+L<Linux::Event::Signal>, L<Linux::Event::Pid>, epoll(7),
+L<Time::HiRes/clock_gettime>
 
 =head1 AUTHOR
 

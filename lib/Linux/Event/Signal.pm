@@ -36,9 +36,40 @@ Linux::Event::Signal - signal subscriptions through signalfd
 C<< $loop->signal($sig_or_list, $cb, data => $any) >> subscribes to one
 signal or a list of them and returns a C<Linux::Event::Signal>.
 
-A signal is given as a number, or as a name with or without the C<SIG>
-prefix in any case (C<'INT'>, C<'sigint'>, C<'RTMIN+1'>), or an array
-reference of those.  Unknown names croak (C<unknown signal 'FOO'>).
+A signal is given as a number (1 to 64), or as a name with or without the
+C<SIG> prefix in any case (C<'INT'>, C<'sigint'>), as this perl's
+C<$Config{sig_name}> knows them, including C<'RTMIN+1'> and C<'RTMAX-2'>
+for real-time signals; or an array reference of those.  The only option is
+C<< data => $any >>, passed to the callback (undef if not given).
+
+C<signal> croaks on:
+
+=over 4
+
+=item *
+
+a missing callback (a C<Usage:> message), or a callback that is not a CODE
+reference;
+
+=item *
+
+an odd number of options, or unknown options (C<unknown signal args: x>);
+
+=item *
+
+an undefined signal, a reference other than an array reference, or an empty
+list;
+
+=item *
+
+an unknown name or number (C<unknown signal 'FOO'>);
+
+=item *
+
+C<KILL> and C<STOP>, which cannot be blocked or caught
+(C<cannot handle signal>).
+
+=back
 
 The callback is called as C<< $cb->($loop, $signo, $count, $data) >>, where
 C<$count> is how many of that signal arrived since the last dispatch
@@ -52,7 +83,26 @@ replaces the earlier one for that signal.
 The loop uses one signalfd, created on first use.  The subscribed signals are
 blocked so that they arrive through it; the blocked set only grows for the
 loop's lifetime (cancelling does not unblock; a signal that arrives with no
-handler is read and dropped).
+handler is read and dropped).  A C<%SIG> handler for a subscribed signal is
+therefore not called: the loop takes the signal.  Other signals keep their
+C<%SIG> handlers, which the loop runs promptly even while it waits (see
+L<Linux::Event::Loop/stop>).
+
+=head1 CHILD PROCESSES
+
+A blocked signal stays blocked in every child process: C<fork> copies the
+signal mask, and C<exec> keeps it.  A program started with C<system>, C<exec>
+or a pipe open after subscribing to C<INT> or C<TERM> therefore does not
+receive those signals (they stay pending) unless it unblocks them itself.  To give a child the usual behaviour, unblock them in the
+child before C<exec>:
+
+  use POSIX qw(SIGINT SIGTERM SIG_UNBLOCK);
+
+  my $pid = fork // die "fork: $!";
+  if (!$pid) {
+      POSIX::sigprocmask(SIG_UNBLOCK, POSIX::SigSet->new(SIGINT, SIGTERM));
+      exec @command or POSIX::_exit(127);
+  }
 
 =head1 THREADS
 
@@ -74,16 +124,26 @@ loops.  Subscribe each signal in one loop only.
 
 =head2 cancel
 
-Removes the handler: true the first time, false after.  Cancelling a
-subscription that was replaced for a signal does not remove its replacement.
+  my $removed = $sub->cancel;
+
+Removes the handler: true (1) the first time, false (0) after.  Cancelling
+a subscription that was replaced for a signal does not remove its
+replacement.  The signals stay blocked.  No arguments.
 
 =head2 is_active
 
-1 while the subscription handles at least one of its signals, else 0.
+1 while the subscription handles at least one of its signals, else 0.  No
+arguments.
+
+In a thread other than the loop's, C<cancel> and C<is_active> croak; in a
+forked child C<cancel> croaks and C<is_active> reads the child's copy (see
+L<Linux::Event::Loop/THREADS AND FORK>).
 
 =head1 SEE ALSO
 
-L<Linux::Event::Loop>, signalfd(2)
+L<Linux::Event::Loop>, L<Linux::Event>, signalfd(2), signal(7),
+sigprocmask(2); F<examples/signals.pl> and F<examples/stop_from_sig.pl> in
+the distribution.
 
 =head1 AUTHOR
 

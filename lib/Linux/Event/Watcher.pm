@@ -40,23 +40,37 @@ Linux::Event::Watcher - the handle of one I/O watcher
 
 =head1 DESCRIPTION
 
-Returned by L<Linux::Event::Loop/watch>; owned by the loop.  The callbacks
-and switches live in the engine; the object names them.  I/O callbacks are
-called as C<< $cb->($loop, $fh, $watcher) >>.
+Returned by L<Linux::Event::Loop/watch>; owned by the loop (there is no
+constructor).  The callbacks and switches live in the engine; the object
+names them.  I/O callbacks are called as C<< $cb->($loop, $fh, $watcher) >>,
+in the order given in L<Linux::Event::Loop/Dispatch order>.
+
+Each direction (read, write, error) has a handler and a switch.  A direction
+is dispatched, and asked of the kernel, only while its switch is on and it
+has a handler; the C<*_enabled> getters report the switch alone.
+
+Every method croaks when given the wrong number of arguments (a C<Usage:>
+message).
 
 =head1 METHODS
 
 =head2 loop, fh, fd
 
+  my $loop = $watcher->loop;
+  my $fh   = $watcher->fh;
+  my $fd   = $watcher->fd;
+
 The loop (undef once it is gone), the handle (undef once it is gone: the
-watcher does not keep it alive) and the file descriptor number.
+watcher does not keep it alive) and the file descriptor number.  No
+arguments.
 
 =head2 data
 
   my $data = $watcher->data;
   $watcher->data($new);
 
-Gets or sets the user slot; the setter returns the new value.
+Gets or sets the user slot (the C<data> given to C<watch>, undef if none);
+the setter returns the new value.
 
 =head2 on_read, on_write, on_error
 
@@ -66,43 +80,59 @@ Gets or sets the user slot; the setter returns the new value.
 Install or replace a handler, and return the watcher.  C<undef> removes the
 handler and disables that direction.  Installing a handler does not re-enable
 a direction that is disabled; call C<enable_read> (and so on) for that.
-Croaks unless given a CODE reference or undef.
+Croaks unless given exactly one argument, a CODE reference or undef.
 
 =head2 enable_read, disable_read, enable_write, disable_write, enable_error, disable_error
 
+  $watcher->disable_write;
+  $watcher->disable_read->enable_read;    # re-arm a oneshot watcher
+
 Toggle dispatch for a direction and update the kernel interest; return the
-watcher.  Error conditions are always reported by the kernel: the error
-switches only control whether the C<error> handler is called.  On a oneshot
-watcher every toggle re-arms the descriptor.
+watcher, so calls chain.  No arguments.  Enabling a direction that has no
+handler sets the switch only: nothing is dispatched until a handler is
+installed.  Error conditions are always reported by the kernel: the error
+switches only control whether the C<error> handler is called (with it
+disabled, an error counts as readable and writable).  On a oneshot watcher
+every toggle re-arms the descriptor.
 
 =head2 read_enabled, write_enabled, error_enabled
 
-1 or 0.
+1 or 0: the switch of that direction.  No arguments.
 
 =head2 edge_triggered, oneshot
 
   my $on = $watcher->edge_triggered;
   $watcher->edge_triggered(1);
 
-Get, or set and apply at once; return 1 or 0.
+Get, or set and apply to the kernel at once (C<EPOLLET>, C<EPOLLONESHOT>);
+return the (new) setting, 1 or 0.  Any true or false value sets it.
 
 =head2 is_active
 
-1 until the watcher is cancelled, replaced, purged (its handle was closed),
-or its loop is gone; 0 after.
+1 until the watcher is cancelled, replaced by another C<watch> of the same
+descriptor, or its loop is gone, and 0 after.  It is also 0 as soon as its
+handle is closed or dropped: such a watcher never fires again, and the loop
+forgets it the next time the kernel reports its descriptor (see
+L<Linux::Event::Loop/watch>).
 
 =head2 cancel
 
-Removes the watcher from the loop: true the first time, false after.  Never
-closes the handle.
+Removes the watcher from the loop: true (1) the first time, false (0)
+after.  Never closes the handle.
 
-Setters on an inactive watcher change nothing and return the watcher.  In a
-thread other than the loop's, or in a forked child, methods that change the
-watcher croak (see L<Linux::Event::Loop/THREADS AND FORK>).
+=head1 INACTIVE WATCHERS, THREADS AND FORK
+
+On an inactive watcher, the setters change nothing (C<on_*>, C<enable_*>
+and C<disable_*> return the watcher, C<edge_triggered> and C<oneshot> return
+0), the switch getters return 0, and C<data> still works.  In a thread other than the loop's, only C<data>,
+C<loop>, C<fh> and C<fd> work, on the thread's own copies; in a forked
+child, the getters work and the methods that change the watcher croak (see
+L<Linux::Event::Loop/THREADS AND FORK>).
 
 =head1 SEE ALSO
 
-L<Linux::Event::Loop>
+L<Linux::Event::Loop>, L<Linux::Event>, epoll(7); F<examples/echo_server.pl>
+and F<examples/oneshot_edge_reader.pl> in the distribution.
 
 =head1 AUTHOR
 

@@ -1,0 +1,85 @@
+#!/usr/bin/env perl
+# Every SYNOPSIS block of every module runs as written: it is extracted from
+# the POD, written to a temporary file and run by a fresh perl with a
+# timeout, and must exit with status 0.
+use v5.36;
+use Test::More;
+use File::Find ();
+use File::Temp ();
+use File::Spec ();
+use POSIX ();
+use Time::HiRes qw(sleep clock_gettime CLOCK_MONOTONIC);
+
+alarm 300;    # watchdog for the whole test
+
+my $TIMEOUT = 20;    # seconds for one SYNOPSIS
+
+my @modules;
+File::Find::find({ no_chdir => 1, wanted => sub { push @modules, $_ if /\.pm\z/ } }, 'lib');
+@modules = sort @modules;
+ok(scalar @modules, 'found modules under lib/') or BAIL_OUT('run this test from the top of the checkout');
+
+# Verbatim paragraphs of the SYNOPSIS section, with the common indent removed.
+sub synopsis ($file) {
+    open(my $in, '<', $file) or die "$file: $!";
+    my ($in_pod, $in_syn, @lines) = (0, 0);
+    while (my $line = <$in>) {
+        if ($line =~ /\A=(\w+)/) {
+            my $cmd = $1;
+            $in_pod = $cmd ne 'cut';
+            $in_syn = $cmd eq 'head1' && $line =~ /\A=head1\s+SYNOPSIS\s*\z/;
+            next;
+        }
+        next unless $in_pod && $in_syn;
+        push @lines, $line if $line =~ /\A[ \t]/ || $line =~ /\A\s*\z/;
+    }
+    my @indents = map { /\A([ \t]*)\S/ ? length $1 : () } @lines;
+    return undef unless @indents;
+    my $min = (sort { $a <=> $b } @indents)[0];
+    return join '', map { /\S/ ? substr($_, $min) : "\n" } @lines;
+}
+
+# -I for every blib directory this test itself was given (make test), then lib/.
+my @inc = ((map { "-I$_" } grep { !ref && /blib/ } @INC), '-Ilib');
+
+sub run_with_timeout ($script) {
+    my $out = File::Temp->new(SUFFIX => '.out');
+    my $pid = fork // die "fork: $!";
+    if (!$pid) {
+        open(STDOUT, '>', $out->filename) or POSIX::_exit(97);
+        open(STDERR, '>&', \*STDOUT) or POSIX::_exit(97);
+        exec($^X, @inc, $script) or POSIX::_exit(98);
+    }
+    my $deadline = clock_gettime(CLOCK_MONOTONIC) + $TIMEOUT;
+    my $timed_out = 0;
+    while (1) {
+        my $r = waitpid($pid, POSIX::WNOHANG());
+        last if $r == $pid;
+        if (clock_gettime(CLOCK_MONOTONIC) > $deadline) {
+            $timed_out = 1;
+            kill KILL => $pid;
+            waitpid($pid, 0);
+            last;
+        }
+        sleep 0.05;
+    }
+    my $status = $?;
+    open(my $in, '<', $out->filename) or die "$out: $!";
+    my $output = do { local $/; <$in> };
+    return ($status, $timed_out, $output);
+}
+
+for my $module (@modules) {
+    my $code = synopsis($module);
+    ok(defined $code, "$module has a SYNOPSIS") or next;
+    my $tmp = File::Temp->new(SUFFIX => '.pl');
+    print {$tmp} $code;
+    close $tmp;
+    my ($status, $timed_out, $output) = run_with_timeout($tmp->filename);
+    ok(!$timed_out, "$module SYNOPSIS finishes within $TIMEOUT s");
+    is($status, 0, "$module SYNOPSIS exits with status 0")
+        or diag("SYNOPSIS of $module:\n$code\noutput:\n$output");
+    note($output);
+}
+
+done_testing;
