@@ -4,10 +4,10 @@
  * about event loops: each function is one macro or one short idiom.
  *
  * Every function that can run Perl code (le_call, le_async_check) catches
- * both ways Perl leaves a call abnormally: `die` (through G_EVAL) and `exit`
- * (a longjmp with code 2, caught by our own JMPENV).  So no longjmp ever
- * crosses a Rust frame; the Rust side returns normally and rethrows from the
- * XSUB it was called by, once every Rust value is gone.
+ * both ways Perl leaves a call abnormally, `die` (a longjmp with code 3)
+ * and `exit` (code 2), with its own JMPENV.  So no longjmp ever crosses a
+ * Rust frame; the Rust side returns normally and the XSUB it was called by
+ * continues the longjmp once every Rust value is gone.
  */
 #define PERL_NO_GET_CONTEXT
 #include "EXTERN.h"
@@ -223,8 +223,6 @@ int le_global_destruct(pTHX) { return PL_phase == PERL_PHASE_DESTRUCT; }
 
 void le_croak_sv(pTHX_ SV *err) { croak_sv(sv_2mortal(err)); }
 
-/* Continue an `exit` that le_call caught. */
-void le_exit_rethrow(pTHX) { JMPENV_JUMP(2); }
 
 /* ---- calling Perl ------------------------------------------------------ */
 
@@ -232,19 +230,25 @@ void le_exit_rethrow(pTHX) { JMPENV_JUMP(2); }
  * Call `cb` in void context with `args`.  The callee may drop the last
  * reference to anything it was passed (a callback may cancel its own
  * watcher), so every argument and the callback itself are held for the
- * duration of the call.  On `die`, *err receives a new reference to a copy
- * of $@ (the same object for exception objects).
+ * duration of the call.
+ *
+ * No G_EVAL: a `die` unwinds Perl's own stacks to the nearest enclosing
+ * eval (or, with none, ends the program through my_failure_exit, which is
+ * an exit) exactly as if the callback had been called from Perl, and then
+ * longjmps with code 3 to the innermost JMPENV, which is ours.  We record
+ * that and return, so the Rust caller can unwind normally; the XSUB then
+ * continues the longjmp (le_rethrow).  Perl's stacks are already unwound at
+ * that point, so what we held is handed to the mortal stack, to be freed
+ * by the next FREETMPS once Perl is running again.  After an `exit` (code
+ * 2) the program is ending and nothing is released.
  */
-int le_call(pTHX_ SV *cb, SV **args, int n, SV **err) {
+int le_call(pTHX_ SV *cb, SV **args, int n) {
     dJMPENV;
     int ret, i;
-    volatile int status = LE_OK;
-    volatile int held = 0;
 
     SvREFCNT_inc_simple_void_NN(cb);
     for (i = 0; i < n; i++)
         SvREFCNT_inc_simple_void(args[i]);
-    held = 1;
 
     JMPENV_PUSH(ret);
     if (ret == 0) {
@@ -254,23 +258,29 @@ int le_call(pTHX_ SV *cb, SV **args, int n, SV **err) {
         for (i = 0; i < n; i++)
             PUSHs(args[i]);
         PUTBACK;
-        call_sv(cb, G_VOID | G_DISCARD | G_EVAL);
-        if (UNLIKELY(SvTRUE(ERRSV))) {
-            *err = newSVsv(ERRSV);
-            status = LE_DIED;
-        }
-    } else {
-        status = LE_EXIT;
+        call_sv(cb, G_VOID | G_DISCARD);
     }
     JMPENV_POP;
 
-    if (held && status != LE_EXIT) {
+    switch (ret) {
+    case 0:
         for (i = 0; i < n; i++)
             SvREFCNT_dec(args[i]);
         SvREFCNT_dec_NN(cb);
+        return LE_OK;
+    case 3:
+        for (i = 0; i < n; i++)
+            if (args[i])
+                sv_2mortal(args[i]);
+        sv_2mortal(cb);
+        return LE_DIED;
+    default:
+        return LE_EXIT;
     }
-    return status;
 }
+
+/* Continue a longjmp that le_call caught (3: die, 2: exit). */
+void le_rethrow(pTHX_ int code) { JMPENV_JUMP(code); }
 
 /* An XSUB that runs Perl's deferred %SIG handlers; called through le_call
  * so a handler's die or exit is caught like any callback's. */
@@ -287,12 +297,12 @@ XSUBADDR_t le_despatch_xsub(void) { return le_xs_despatch; }
 
 int le_signals_pending(pTHX) { return PL_sig_pending != 0; }
 
-int le_async_check(pTHX_ SV **err) {
+int le_async_check(pTHX) {
     CV *cv;
     if (!PL_sig_pending)
         return LE_OK;
     cv = get_cv("Linux::Event::_despatch", 0);
     if (!cv)
         return LE_OK;
-    return le_call(aTHX_ (SV *)cv, NULL, 0, err);
+    return le_call(aTHX_ (SV *)cv, NULL, 0);
 }

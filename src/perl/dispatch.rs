@@ -27,24 +27,39 @@ pub fn call(
     cb: *mut SV,
     args: &mut [*mut SV],
 ) -> Result<(), Failure> {
-    let mut err = ptr::null_mut();
     // SAFETY: `cb` and `args` are live SVs; le_call holds them during the call
     // and catches every way out of Perl.
-    let status = unsafe { ffi::le_call(p, cb, args.as_mut_ptr(), args.len() as i32, &mut err) };
-    settle(core, status, err)
+    let status = unsafe { ffi::le_call(p, cb, args.as_mut_ptr(), args.len() as i32) };
+    settle(core, status)
 }
 
-fn settle(core: &LoopCore, status: i32, err: *mut SV) -> Result<(), Failure> {
+fn settle(core: &LoopCore, status: i32) -> Result<(), Failure> {
     match status {
         ffi::CALL_OK if core.in_forked_child() => Err(Failure::Croak(FORKED.into())),
         ffi::CALL_OK => Ok(()),
-        ffi::CALL_DIED => Err(Failure::Died(err)),
+        ffi::CALL_DIED => Err(Failure::Died),
         _ => Err(Failure::Exit),
     }
 }
 
 const FORKED: &str = "Linux::Event::Loop: a callback forked and the child came back into the parent's \
      loop, which cannot run in a forked child (end the child with exit, or make a new loop there)";
+
+/// Gives up a reference we own once a callback has returned with `r`.
+/// After a die, Perl is between unwinding and resuming, so freeing (which
+/// can run DESTROY) is left to Perl's next FREETMPS; after an exit nothing
+/// is freed at all.
+pub fn release_after<T>(p: *mut Interp, sv: *mut SV, r: &Result<T, Failure>) {
+    match r {
+        Ok(_) => release(p, sv),
+        Err(Failure::Exit) => {}
+        Err(_) if sv.is_null() => {}
+        // SAFETY: hands our reference to the mortal stack.
+        Err(_) => unsafe {
+            ffi::le_mortal(p, sv);
+        },
+    }
+}
 
 /// Calls `cb` with a new integer argument in position `at` of `args`.
 fn call_with_numbers(
@@ -60,17 +75,16 @@ fn call_with_numbers(
     }
     let r = call(p, core, cb, args);
     for &(at, _) in numbers {
-        release(p, args[at]);
+        release_after(p, args[at], &r);
     }
     r
 }
 
 /// Runs Perl's deferred %SIG handlers, if a signal interrupted us.
 pub fn despatch_perl_signals(p: *mut Interp, core: &LoopCore) -> Result<(), Failure> {
-    let mut err = ptr::null_mut();
     // SAFETY: as in `call`.
-    let status = unsafe { ffi::le_async_check(p, &mut err) };
-    settle(core, status, err)
+    let status = unsafe { ffi::le_async_check(p) };
+    settle(core, status)
 }
 
 const MS: u64 = 1_000_000;
@@ -145,7 +159,7 @@ pub fn cycle(
         let due = core.engine.borrow_mut().pop_due_timer(now, mark);
         let Some(cb) = due else { break };
         let r = call(p, core, cb, &mut [loop_sv]);
-        release(p, cb);
+        release_after(p, cb, &r);
         r?;
         ran += 1;
     }
@@ -261,7 +275,7 @@ fn dispatch_wakeup(p: *mut Interp, core: &LoopCore, loop_sv: *mut SV) -> Result<
     // SAFETY: plain constructor; released below.
     let n = unsafe { ffi::le_new_uv(p, count) };
     let r = call(p, core, cb, &mut [loop_sv, n]);
-    release(p, n);
+    release_after(p, n, &r);
     r.map(|_| 1)
 }
 
@@ -356,6 +370,8 @@ fn dispatch_child(
         ),
         None => call_with_numbers(p, core, sub.cb, &mut args, &[(1, pid as i64)]),
     };
-    sub.release(p);
+    for sv in [sub.object, sub.cb, sub.data] {
+        release_after(p, sv, &r);
+    }
     r.map(|_| 1)
 }

@@ -68,16 +68,10 @@ unsafe extern "C" {
     pub fn le_global_destruct(p: *mut Interp) -> c_int;
 
     pub fn le_croak_sv(p: *mut Interp, err: *mut SV) -> !;
-    pub fn le_exit_rethrow(p: *mut Interp) -> !;
+    pub fn le_rethrow(p: *mut Interp, code: c_int) -> !;
 
-    pub fn le_call(
-        p: *mut Interp,
-        cb: *mut SV,
-        args: *mut *mut SV,
-        n: c_int,
-        err: *mut *mut SV,
-    ) -> c_int;
-    pub fn le_async_check(p: *mut Interp, err: *mut *mut SV) -> c_int;
+    pub fn le_call(p: *mut Interp, cb: *mut SV, args: *mut *mut SV, n: c_int) -> c_int;
+    pub fn le_async_check(p: *mut Interp) -> c_int;
     pub fn le_signals_pending(p: *mut Interp) -> c_int;
     pub fn le_despatch_xsub() -> Xsub;
 }

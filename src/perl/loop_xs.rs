@@ -57,18 +57,36 @@ fn dispatching<T>(
     r
 }
 
+/// A reference that keeps the loop alive while it dispatches: the argument
+/// stack does not own the invocant, and neither a mortal would do (an exit
+/// or die in a callback frees the mortals of the scopes it leaves).  It is
+/// also the `$loop` every callback gets.
+fn keep_alive(a: Args) -> *mut SV {
+    // SAFETY: the invocant is a live reference to the loop object.
+    unsafe { ffi::le_new_rv(a.p, ffi::le_rv_target(a.get(0))) }
+}
+
+/// Ends `keep_alive`: the reference goes to the mortal stack (freed when
+/// the caller's statement ends), except after an exit, when nothing is.
+fn let_go<T>(a: Args, loop_sv: *mut SV, r: &Result<T, Failure>) {
+    if !matches!(r, Err(Failure::Exit)) {
+        mortal(a.p, loop_sv);
+    }
+}
+
 fn run(a: Args) -> XsResult {
     a.expect(1, 1, "$loop->run")?;
     let (h, core) = owner_core(a)?;
-    // The stack does not own the invocant: keep the loop alive while it runs.
-    let loop_sv = mortal_ref(a.p, a.get(0));
-    dispatching(core, "run", || {
+    let loop_sv = keep_alive(a);
+    let r = dispatching(core, "run", || {
         h.shared.running.store(true, Ordering::Release);
         while h.shared.running.load(Ordering::Acquire) {
             cycle(a.p, core, loop_sv, None)?;
         }
         Ok(())
-    })?;
+    });
+    let_go(a, loop_sv, &r);
+    r?;
     ret_empty()
 }
 xsub!(xs_run, run);
@@ -86,9 +104,10 @@ fn run_once(a: Args) -> XsResult {
         }
     };
     let (_, core) = owner_core(a)?;
-    let loop_sv = mortal_ref(a.p, a.get(0));
-    let ran = dispatching(core, "run_once", || cycle(a.p, core, loop_sv, limit))?;
-    ret_uv(a.p, ran as u64)
+    let loop_sv = keep_alive(a);
+    let ran = dispatching(core, "run_once", || cycle(a.p, core, loop_sv, limit));
+    let_go(a, loop_sv, &ran);
+    ret_uv(a.p, ran? as u64)
 }
 xsub!(xs_run_once, run_once);
 

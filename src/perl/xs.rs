@@ -3,9 +3,10 @@
 //!
 //! `xsub!` wraps a body `fn(Args) -> XsResult`.  The body may hold any Rust
 //! values; it returns before anything leaves Perl's way.  `finish` then turns
-//! the result into a return value or, holding only raw pointers, croaks: so a
-//! longjmp never crosses a Rust frame that has something to drop.  A panic in
-//! the body is caught and becomes a croak, so it never unwinds into Perl.
+//! the result into a return value or, holding only raw pointers, croaks (or
+//! continues a callback's die or exit, which the shim caught): so a longjmp
+//! never crosses a Rust frame that has something to drop.  A panic in the
+//! body is caught and becomes a croak, so it never unwinds into Perl.
 
 use super::ffi::{self, Interp, SV};
 use std::ffi::c_char;
@@ -15,8 +16,9 @@ use std::ptr;
 pub enum Failure {
     /// Croak with this message; Perl appends " at FILE line N."
     Croak(String),
-    /// Rethrow this exception (an owned reference to a copy of `$@`).
-    Died(*mut SV),
+    /// A callback died: Perl has unwound to an eval outside us (with `$@`
+    /// set); continue that unwinding.
+    Died,
     /// Continue an `exit` that a callback started.
     Exit,
 }
@@ -80,24 +82,15 @@ pub unsafe fn finish(args: Args, result: XsResult) {
             unsafe { ffi::le_xs_return(args.p, args.ax, sv) };
             return;
         }
-        Err(f) => failure_sv(args.p, f),
+        Err(Failure::Croak(msg)) => new_str(args.p, &msg),
+        // SAFETY: le_call caught this longjmp; nothing of ours is left.
+        Err(Failure::Died) => unsafe { ffi::le_rethrow(args.p, 3) },
+        // SAFETY: as above.
+        Err(Failure::Exit) => unsafe { ffi::le_rethrow(args.p, 2) },
     };
-    if err.is_null() {
-        // SAFETY: an exit was caught by le_call; nothing of ours is left.
-        unsafe { ffi::le_exit_rethrow(args.p) }
-    }
-    // SAFETY: only raw pointers are alive in this frame.
+    // SAFETY: only raw pointers are alive in this frame (`msg` was dropped
+    // with its match arm).
     unsafe { ffi::le_croak_sv(args.p, err) }
-}
-
-/// The exception to throw for a failure (null for an exit).  Every Rust
-/// value involved is dropped when this returns.
-fn failure_sv(p: *mut Interp, f: Failure) -> *mut SV {
-    match f {
-        Failure::Croak(msg) => new_str(p, &msg),
-        Failure::Died(sv) => sv,
-        Failure::Exit => ptr::null_mut(),
-    }
 }
 
 /// Defines an XSUB named `$name` whose body is `$body(Args) -> XsResult`.
