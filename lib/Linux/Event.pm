@@ -187,15 +187,24 @@ and to build this distribution a Rust toolchain (C<cargo>) and a C compiler.
 
 =head1 HOW A DIE INSIDE A CALLBACK IS HANDLED
 
-A Perl C<die> is a C<longjmp>, which must never cross a Rust stack frame
-that still owns something.  The engine therefore calls every Perl callback
-(and Perl's deferred C<%SIG> handlers) through a small C function that
-catches both ways out of a call: C<die>, through C<G_EVAL>, and C<exit>,
-through its own C<JMPENV>.  The Rust code then returns normally, dropping
-everything it holds, and only the outermost layer of the XSUB, holding raw
-pointers and nothing else, rethrows the exception with C<croak_sv> (or
-continues the C<exit>).  The loop state is made consistent before each
-callback, so the exception leaves the loop ready to run again.
+A Perl C<die> (and an C<exit>) is a C<longjmp>, which must never cross a
+Rust stack frame that still owns something.  The engine calls every Perl
+callback (and Perl's deferred C<%SIG> handlers) through a small C function
+that pushes its own C<JMPENV> around the call.  A C<die> first unwinds
+Perl's stacks to the nearest enclosing C<eval> exactly as if the callback
+had been called from Perl (with no C<eval> at all, it ends the program as
+an uncaught C<die> does); its C<longjmp> then lands in that C function
+instead of crossing the engine.  The function records what happened and
+returns; the Rust code returns normally, dropping everything it holds, and
+only the outermost layer of the XSUB, holding raw pointers and nothing
+else, continues the C<longjmp> to where Perl was going.  What the engine
+held for the call is handed to Perl's mortal stack, so nothing is freed
+(and no C<DESTROY> runs) while Perl is between unwinding and resuming.
+
+The loop state is made consistent before each callback, and the loop keeps
+itself alive with its own reference while it dispatches, so the exception
+leaves the loop ready to run again.  Because no C<eval> is wrapped around
+callbacks, C<$@> is left alone when they succeed.
 
 =head1 SEE ALSO
 
