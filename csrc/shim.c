@@ -59,7 +59,6 @@ SV *le_new_pv(pTHX_ const char *s, STRLEN len) { return newSVpvn(s, len); }
 SV *le_new_copy(pTHX_ SV *sv) { return newSVsv(sv); }
 SV *le_mortal(pTHX_ SV *sv) { return sv_2mortal(sv); }
 void le_set_uv(pTHX_ SV *sv, UV v) { sv_setuv(sv, v); }
-void le_set_sv(pTHX_ SV *dst, SV *src) { sv_setsv(dst, src); }
 void le_inc(SV *sv) { SvREFCNT_inc_simple_void(sv); }
 void le_dec(pTHX_ SV *sv) { SvREFCNT_dec(sv); }
 int le_ok(SV *sv) { return sv && SvOK(sv); }
@@ -135,10 +134,16 @@ SV *le_new_weak(pTHX_ SV *rv) {
 SV *le_new_object(pTHX_ const char *class, SV **items, I32 n) {
     AV *av = newAV();
     I32 i;
-    av_extend(av, n - 1);
+    av_fill(av, n - 1); /* a NULL item stays an empty slot: reads as undef */
     for (i = 0; i < n; i++)
-        av_store(av, i, items[i]);
+        if (items[i])
+            av_store(av, i, items[i]);
     return sv_bless(newRV_noinc((SV *)av), gv_stashpv(class, GV_ADD));
+}
+
+/* Stores a copy of `src` in element i of an object's array. */
+void le_object_set(pTHX_ SV *rv, I32 i, SV *src) {
+    av_store((AV *)SvRV(rv), i, newSVsv(src));
 }
 
 /* Element i of the array behind an object reference, or NULL. */

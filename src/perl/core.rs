@@ -89,6 +89,9 @@ pub struct LoopCore {
     pub signal_counts: RefCell<[u32; MAX_SIGNAL + 1]>,
     pub signals_pending: Cell<bool>,
     pub on_wakeup: Cell<*mut SV>,
+    /// A weak reference to the loop object, shared by every object the loop
+    /// hands out (their slot 0).
+    pub owner_ref: *mut SV,
     /// True while run/run_once is on the stack.
     pub dispatching: Cell<bool>,
     /// The fork generation the loop was made in (see handle.rs).
@@ -104,6 +107,7 @@ impl LoopCore {
             signal_counts: RefCell::new([0; MAX_SIGNAL + 1]),
             signals_pending: Cell::new(false),
             on_wakeup: Cell::new(ptr::null_mut()),
+            owner_ref: ptr::null_mut(),
             dispatching: Cell::new(false),
             fork_generation: super::handle::fork_generation(),
             next_subscription: Cell::new(1),
@@ -140,6 +144,7 @@ impl LoopCore {
             engine,
             signals,
             on_wakeup,
+            owner_ref,
             ..
         } = *self;
         let mut engine = engine.into_inner();
@@ -157,5 +162,6 @@ impl LoopCore {
             s.release(p);
         }
         release(p, on_wakeup.get());
+        release(p, owner_ref);
     }
 }

@@ -40,7 +40,6 @@ unsafe extern "C" {
     pub fn le_new_copy(p: *mut Interp, sv: *mut SV) -> *mut SV;
     pub fn le_mortal(p: *mut Interp, sv: *mut SV) -> *mut SV;
     pub fn le_set_uv(p: *mut Interp, sv: *mut SV, v: u64);
-    pub fn le_set_sv(p: *mut Interp, dst: *mut SV, src: *mut SV);
     pub fn le_inc(sv: *mut SV);
     pub fn le_dec(p: *mut Interp, sv: *mut SV);
     pub fn le_ok(sv: *mut SV) -> c_int;
@@ -60,6 +59,7 @@ unsafe extern "C" {
         n: i32,
     ) -> *mut SV;
     pub fn le_object_field(rv: *mut SV, i: i32) -> *mut SV;
+    pub fn le_object_set(p: *mut Interp, rv: *mut SV, i: i32, src: *mut SV);
     pub fn le_isa(p: *mut Interp, sv: *mut SV, class: *const c_char) -> c_int;
     pub fn le_handle_fd(p: *mut Interp, rv: *mut SV) -> c_int;
 

@@ -30,8 +30,9 @@ fn owner_core<'a>(a: Args) -> Result<(&'a LoopHandle, &'a LoopCore), Failure> {
 
 fn init(a: Args) -> XsResult {
     a.expect(1, 1, "Linux::Event::Loop::_init($self)")?;
-    let core = LoopCore::new()
+    let mut core = LoopCore::new()
         .map_err(|e| Failure::Croak(format!("cannot create the epoll instance: {e}")))?;
+    core.owner_ref = weak(a.p, a.get(0));
     super::handle::track_forks();
     attach_loop(a.p, a.get(0), LoopHandle::new(core));
     ret_empty()
@@ -204,11 +205,11 @@ fn watch(a: Args) -> XsResult {
     let (edge, oneshot) = (truthy(p, a.get(7)), truthy(p, a.get(8)));
     let (_, core) = owner_core(a)?;
 
-    // SAFETY: new SVs; their references move into the object.
-    let data = unsafe { ffi::le_new_copy(p, a.get(6)) };
+    // An undefined data slot costs nothing: it stays empty until set.
+    let data = data_copy(p, a.get(6));
     // SAFETY: plain constructor; its reference moves into the object.
     let token_sv = unsafe { ffi::le_new_uv(p, 0) };
-    let mut items = [weak(p, a.get(0)), token_sv, weak(p, a.get(1)), data];
+    let mut items = [hold(core.owner_ref), token_sv, weak(p, a.get(1)), data];
     let object = new_object(p, c"Linux::Event::Watcher", &mut items);
     let w = IoWatch {
         object,
@@ -367,7 +368,7 @@ fn signal(a: Args) -> XsResult {
     // SAFETY: new SVs; the references move into the object.
     let mut items = unsafe {
         [
-            weak(p, a.get(0)),
+            hold(core.owner_ref),
             ffi::le_new_copy(p, list),
             ffi::le_new_uv(p, id),
         ]
@@ -412,7 +413,13 @@ fn pid(a: Args) -> XsResult {
     // SAFETY: plain constructors; the references move into the object.
     let token_sv = unsafe { ffi::le_new_uv(p, 0) };
     // SAFETY: as above.
-    let mut items = unsafe { [weak(p, a.get(0)), ffi::le_new_iv(p, pid.into()), token_sv] };
+    let mut items = unsafe {
+        [
+            hold(core.owner_ref),
+            ffi::le_new_iv(p, pid.into()),
+            token_sv,
+        ]
+    };
     let object = new_object(p, c"Linux::Event::Pid", &mut items);
     let sub = Subscription {
         object,

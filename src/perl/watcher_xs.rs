@@ -92,12 +92,11 @@ xsub!(xs_fd, fd);
 fn data(a: Args) -> XsResult {
     a.expect(1, 2, "$watcher->data or $watcher->data($new)")?;
     let (obj, _) = this(a)?;
-    let slot = field(obj, DATA);
     if a.items == 2 {
         // SAFETY: the object's own data slot and a live argument.
-        unsafe { ffi::le_set_sv(a.p, slot, a.get(1)) };
+        unsafe { ffi::le_object_set(a.p, obj, DATA, a.get(1)) };
     }
-    Ok(mortal_copy(a.p, slot))
+    Ok(mortal_copy(a.p, field(obj, DATA)))
 }
 xsub!(xs_data, data);
 
