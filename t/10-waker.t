@@ -7,39 +7,32 @@ BEGIN { alarm 60 }
 use Scalar::Util qw(refaddr);
 use Fcntl qw(F_GETFL F_GETFD O_NONBLOCK FD_CLOEXEC);
 use IO::Select;
-use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC);
 
 use Linux::Event;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use LE::Test qw(now fd_count);
 
 my $FILE = __FILE__;
-sub now () { clock_gettime(CLOCK_MONOTONIC) }
-
-sub open_fds () {
-    opendir my $dh, '/proc/self/fd' or die "opendir /proc/self/fd: $!";
-    my @fds = grep { /\A\d+\z/ } readdir $dh;
-    closedir $dh;
-    return scalar @fds;
-}
-
 # ---------------------------------------------------------------------------
 # One waker per loop, cached, created lazily, lives as long as the loop.
 # ---------------------------------------------------------------------------
 {
     my $loop = Linux::Event->new;
     $loop->run_once(0);    # let the loop create whatever it creates lazily
-    my $before = open_fds();
+    my $before = fd_count();
     $loop->stop;           # stop() never creates the waker
-    is open_fds(), $before, 'stop() on a loop without a waker opens no fd';
+    is fd_count(), $before, 'stop() on a loop without a waker opens no fd';
 
     my $w1 = $loop->waker;
     isa_ok $w1, 'Linux::Event::Wakeup', '$loop->waker';
-    cmp_ok open_fds(), '>', $before, 'the waker (eventfd) is created on first use';
-    my $after = open_fds();
+    cmp_ok fd_count(), '>', $before, 'the waker (eventfd) is created on first use';
+    my $after = fd_count();
 
     my $w2 = $loop->waker;
     is refaddr($w2), refaddr($w1), 'waker returns the same object on every call';
     is refaddr($loop->waker), refaddr($w1), 'same object again (third call)';
-    is open_fds(), $after, 'later waker() calls create no new fd';
+    is fd_count(), $after, 'later waker() calls create no new fd';
 
     # The loop keeps it: the counter survives the user dropping every copy.
     $w1->signal(4);

@@ -8,11 +8,11 @@ BEGIN { alarm 120 }
 
 use Scalar::Util qw(refaddr);
 use Fcntl qw(F_GETFD);
-use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC);
 
 use Linux::Event;
-
-sub now () { clock_gettime(CLOCK_MONOTONIC) }
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use LE::Test qw(now);
 
 sub fd_is_eventfd ($fd) {
     my $link = readlink "/proc/self/fd/$fd";

@@ -5,49 +5,11 @@ use Test::More;
 BEGIN { alarm 90 }
 
 use POSIX ();
-use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC);
 
 use Linux::Event;
-
-sub now () { clock_gettime(CLOCK_MONOTONIC) }
-
-# Run $code in a forked child. The child reports key/value lines through a
-# pipe; returns (\%report, $wait_status). The child never runs Test::More.
-sub in_child ($code, %opt) {
-    pipe(my $rd, my $wr) or die "pipe: $!";
-    my $pid = fork // die "fork: $!";
-    if ($pid == 0) {
-        close $rd;
-        alarm($opt{child_alarm} // 20);    # a child that hangs dies by SIGALRM
-        my @out = eval { $code->() };
-        push @out, 'child died', "$@" if $@;
-        my $buf = '';
-        while (my ($k, $v) = splice @out, 0, 2) {
-            $v //= 'undef';
-            s/\n/\\n/g for $k, $v;
-            $buf .= "$k\t$v\n";
-        }
-        my $off = 0;
-        while ($off < length $buf) {
-            my $n = syswrite $wr, $buf, length($buf) - $off, $off;
-            last unless $n;
-            $off += $n;
-        }
-        close $wr;
-        if ($opt{normal_exit}) { exit 0 }    # run destructors and END blocks
-        POSIX::_exit(0);
-    }
-    close $wr;
-    my %r;
-    while (my $line = <$rd>) {
-        chomp $line;
-        my ($k, $v) = split /\t/, $line, 2;
-        $r{$k} = $v;
-    }
-    close $rd;
-    waitpid($pid, 0);
-    return (\%r, $?);
-}
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use LE::Test qw(now in_child);
 
 # ---------------------------------------------------------------------------
 # A forked child's signal wakes a parent blocked in run_once() (no timeout).
@@ -221,7 +183,7 @@ sub in_child ($code, %opt) {
         undef $w;
         undef $loop;
         return ('dropped', 'ok');
-    }, normal_exit => 1);
+    }, exit => 'exit');
     is $status, 0, 'child dropping its copies exits cleanly';
     is $r->{dropped}, 'ok', 'child ran';
     my $seen = 0;

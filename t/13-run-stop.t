@@ -7,32 +7,14 @@ BEGIN { alarm 120 }
 
 use POSIX ();
 use Scalar::Util qw(refaddr);
-use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC);
+use Time::HiRes ();
 
 use Linux::Event;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use LE::Test qw(now fd_count kill_me_later);
 
 my $FILE = __FILE__;
-sub now () { clock_gettime(CLOCK_MONOTONIC) }
-
-sub open_fds () {
-    opendir my $dh, '/proc/self/fd' or die "opendir /proc/self/fd: $!";
-    my @fds = grep { /\A\d+\z/ } readdir $dh;
-    closedir $dh;
-    return scalar @fds;
-}
-
-# Fork a child that sends $sig to us after $delay seconds.
-sub kill_me_later ($sig, $delay) {
-    my $ppid = $$;
-    my $pid = fork // die "fork: $!";
-    if ($pid == 0) {
-        select undef, undef, undef, $delay;
-        kill $sig, $ppid;
-        POSIX::_exit(0);
-    }
-    return $pid;
-}
-
 # ---------------------------------------------------------------------------
 # run_once basics: 0 polls; a timeout bounds the wait; bad timeouts croak.
 # ---------------------------------------------------------------------------
@@ -127,73 +109,64 @@ sub kill_me_later ($sig, $delay) {
     # Warm up: let the loop create whatever it creates lazily for timers/run.
     $loop->after(0, sub ($l) { $l->stop });
     $loop->run;
-    my $before = open_fds();
+    my $before = fd_count();
     $loop->stop;
     $loop->after(0, sub ($l) { $l->stop });
     $loop->run;
-    is open_fds(), $before, 'stop() (inside and outside run) did not create a waker fd';
+    is fd_count(), $before, 'stop() (inside and outside run) did not create a waker fd';
     $loop->waker;
-    cmp_ok open_fds(), '>', $before, 'waker() then does create one';
+    cmp_ok fd_count(), '>', $before, 'waker() then does create one';
 }
 
 # ---------------------------------------------------------------------------
 # %SIG handlers run promptly while run() is blocked in the kernel.
 # ---------------------------------------------------------------------------
 
-# SIGUSR1 from a forked child; the handler stops the loop.
-{
-    my $loop = Linux::Event->new;
+# run() on $loop (with a 10 s backstop timer) while a forked child sends $sig
+# after 0.3 s and $SIG{$sig} stops the loop. Returns (handler calls, seconds
+# from the start to the handler's last call or undef, backstop calls, seconds
+# run() took).
+sub run_stopped_by_signal ($loop, $sig) {
     my $backstop = 0;
     my $id = $loop->after(10, sub ($l) { $backstop++; $l->stop });
-    my $handled;
+    my ($handled, $handled_at) = (0, undef);
     my $t0 = now();
-    local $SIG{USR1} = sub { $handled = now(); $loop->stop };
-    my $pid = kill_me_later('USR1', 0.3);
+    local $SIG{$sig} = sub { $handled++; $handled_at = now(); $loop->stop };
+    my $pid = kill_me_later($sig, 0.3);
     $loop->run;
     my $el = now() - $t0;
     waitpid($pid, 0);
-    ok defined $handled, 'the %SIG{USR1} handler ran while run() was blocked';
+    $loop->cancel($id);
+    return ($handled, defined $handled_at ? $handled_at - $t0 : undef, $backstop, $el);
+}
+
+# SIGUSR1 from a forked child; the handler stops the loop.
+{
+    my $loop = Linux::Event->new;
+    my (undef, $handled_after, $backstop, $el) = run_stopped_by_signal($loop, 'USR1');
+    ok defined $handled_after, 'the %SIG{USR1} handler ran while run() was blocked';
     ok !$backstop, 'run() was ended by the handler, not the 10 s backstop';
     cmp_ok $el, '<', 2, "\$SIG{USR1} = sub { \$loop->stop } stopped a blocked run() promptly ($el s)";
-    cmp_ok(($handled // 99) - $t0, '<', 2, 'the handler ran promptly after the signal');
-    $loop->cancel($id);
+    cmp_ok($handled_after // 99, '<', 2, 'the handler ran promptly after the signal');
 }
 
 # SIGINT, as in the documentation: $SIG{INT} = sub { $loop->stop }.
 {
     my $loop = Linux::Event->new;
-    my $backstop = 0;
-    my $id = $loop->after(10, sub ($l) { $backstop++; $l->stop });
-    my $handled = 0;
-    my $t0 = now();
-    local $SIG{INT} = sub { $handled++; $loop->stop };
-    my $pid = kill_me_later('INT', 0.3);
-    $loop->run;
-    my $el = now() - $t0;
-    waitpid($pid, 0);
+    my ($handled, undef, $backstop, $el) = run_stopped_by_signal($loop, 'INT');
     is $handled, 1, 'the %SIG{INT} handler ran while run() was blocked';
     ok !$backstop, 'not ended by the backstop';
     cmp_ok $el, '<', 2, "\$SIG{INT} = sub { \$loop->stop } stopped a blocked run() promptly ($el s)";
-    $loop->cancel($id);
 }
 
 # Same, with a waker present (stop() also signals it).
 {
     my $loop = Linux::Event->new;
     my $w    = $loop->waker;
-    my $backstop = 0;
-    my $id = $loop->after(10, sub ($l) { $backstop++; $l->stop });
-    my $handled = 0;
-    my $t0 = now();
-    local $SIG{USR1} = sub { $handled++; $loop->stop };
-    my $pid = kill_me_later('USR1', 0.3);
-    $loop->run;
-    my $el = now() - $t0;
-    waitpid($pid, 0);
+    my ($handled, undef, $backstop, $el) = run_stopped_by_signal($loop, 'USR1');
     is $handled, 1, 'handler ran (loop with a waker)';
     ok !$backstop, 'not ended by the backstop';
     cmp_ok $el, '<', 2, "stopped promptly ($el s)";
-    $loop->cancel($id);
 }
 
 # SIGALRM; the handler stops the loop.

@@ -5,40 +5,13 @@ use v5.36;
 BEGIN { alarm 120 }    # watchdog: a hang fails instead of blocking CI
 use Test::More;
 use IO::Handle;
-use Scalar::Util qw(refaddr);
 use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC);
 use Linux::Event;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use LE::Test qw(now run_until croaks same_ref);
 
 $SIG{PIPE} = 'IGNORE';
-
-sub now () { clock_gettime(CLOCK_MONOTONIC) }
-
-# Run cycles until $cond is true or $max seconds have passed.
-sub pump ($loop, $cond, $max = 3) {
-    my $t0 = now();
-    until ($cond->()) {
-        return 0 if now() - $t0 > $max;
-        $loop->run_once(0.05);
-    }
-    return 1;
-}
-
-# The call must croak, the message must match $re, and it must be reported
-# at the caller's file and line (Carp semantics). Keep each call on one line.
-sub croaks ($code, $re, $name) {
-    my (undef, $file, $line) = caller;
-    my $ok  = eval { $code->(); 1 };
-    my $err = $@;
-    ok(!$ok, "$name: croaks");
-    like($err, $re, "$name: message says what is wrong");
-    like($err, qr/ at \Q$file\E line $line\b/, "$name: reported at the caller's line");
-    return $err;
-}
-
-sub same_ref ($got, $want, $name) {
-    ok(ref($got) && ref($want) && refaddr($got) == refaddr($want), $name)
-        or diag("got " . ($got // 'undef') . ", want $want");
-}
 
 subtest 'construction' => sub {
     my $loop = Linux::Event->new;
@@ -77,7 +50,7 @@ subtest 'timer callback ABI: exactly one argument, the loop' => sub {
 
     my @at_args;
     $loop->at(now(), sub { @at_args = @_ });
-    pump($loop, sub { @at_args });
+    run_until($loop, sub { @at_args });
     is(scalar(@at_args), 1, 'at: exactly one argument');
     same_ref($at_args[0], $loop, 'at: the argument is the loop');
 };
@@ -112,7 +85,7 @@ subtest 'at(): absolute deadline on CLOCK_MONOTONIC' => sub {
     my $past = 0;
     $t0 = now();
     $loop->at($t0 - 100, sub ($l) { $past++ });
-    pump($loop, sub { $past }, 2);
+    run_until($loop, sub { $past }, 2);
     is($past, 1, 'a deadline in the past fires on the next cycle');
     cmp_ok(now() - $t0, '<', 0.5, '... promptly');
 };
@@ -139,13 +112,13 @@ subtest 'deadline order, FIFO on equal deadlines' => sub {
     $loop->at($t - 2, sub ($l) { push @log, 2 });
     $loop->at($t - 1, sub ($l) { push @log, 4 });
     $loop->at($t - 1, sub ($l) { push @log, 5 });
-    pump($loop, sub { @log >= 5 });
+    run_until($loop, sub { @log >= 5 });
     is_deeply(\@log, [1 .. 5], 'due timers fire in deadline order, FIFO among equals');
 
     # after(0) timers fire in the order scheduled.
     @log = ();
     for my $i (1 .. 20) { $loop->after(0, sub ($l) { push @log, $i }) }
-    pump($loop, sub { @log >= 20 });
+    run_until($loop, sub { @log >= 20 });
     is_deeply(\@log, [1 .. 20], 'after(0) timers fire in the order scheduled');
 };
 
@@ -156,7 +129,7 @@ subtest 'negative delay counts as 0' => sub {
     $loop->after(0,    sub ($l) { push @log, 'zero' });
     $loop->after(-5,   sub ($l) { push @log, 'minus5' });
     $loop->after(-0.5, sub ($l) { push @log, 'minus0.5' });
-    pump($loop, sub { @log >= 3 });
+    run_until($loop, sub { @log >= 3 });
     is_deeply(\@log, [qw(zero minus5 minus0.5)],
         'negative delays are scheduled as "now" (not in the past): order of scheduling kept');
     cmp_ok(now() - $t0, '<', 0.5, 'negative delays fire promptly');
@@ -208,7 +181,7 @@ subtest 'cancel' => sub {
 
     my $f2  = 0;
     my $id2 = $loop->after(0, sub ($l) { $f2++ });
-    pump($loop, sub { $f2 });
+    run_until($loop, sub { $f2 });
     is($f2, 1, 'timer fired');
     ok(!$loop->cancel($id2), 'cancel of a fired timer is false');
 
@@ -219,7 +192,7 @@ subtest 'cancel' => sub {
     my $self_cancel;
     my $sid;
     $sid = $loop->after(0, sub ($l) { $self_cancel = $l->cancel($sid) });
-    pump($loop, sub { defined $self_cancel });
+    run_until($loop, sub { defined $self_cancel });
     ok(defined($self_cancel) && !$self_cancel, 'cancel of the firing timer from its own callback is false');
 
     # A timer due in the same cycle can be cancelled by an earlier one.
@@ -229,7 +202,7 @@ subtest 'cancel' => sub {
     $loop->at($t, sub ($l) { push @log, 'a'; $rb = $l->cancel($idb) });
     $idb = $loop->at($t, sub ($l) { push @log, 'b' });
     $loop->at($t, sub ($l) { push @log, 'c' });
-    pump($loop, sub { grep { $_ eq 'c' } @log });
+    run_until($loop, sub { grep { $_ eq 'c' } @log });
     $loop->run_once(0.05);
     is_deeply(\@log, [qw(a c)], 'a timer cancelled by an earlier timer of the same cycle does not fire');
     ok($rb, '... and that cancel returned true');

@@ -5,19 +5,11 @@
 use v5.36;
 BEGIN { alarm 300 }    # watchdog: a hang fails instead of blocking CI
 use Test::More;
-use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC);
 use Linux::Event;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use LE::Test qw(now rss_kb);
 
-
-sub now () { clock_gettime(CLOCK_MONOTONIC) }
-
-sub rss_kb () {
-    open(my $fh, '<', '/proc/self/status') or die "open /proc/self/status: $!";
-    while (my $line = <$fh>) {
-        return $1 if $line =~ /^VmRSS:\s+(\d+)\s+kB/;
-    }
-    die "no VmRSS in /proc/self/status";
-}
 
 package Guard {
     sub new ($class, $counter) { bless { c => $counter }, $class }

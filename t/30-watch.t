@@ -5,70 +5,13 @@ use v5.36;
 BEGIN { alarm 120 }    # watchdog: a hang fails instead of blocking CI
 use Test::More;
 use IO::Handle;
-use Socket qw(AF_UNIX SOCK_STREAM PF_UNSPEC);
 use Scalar::Util qw(refaddr);
-use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC);
 use Linux::Event;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use LE::Test qw(new_pipe new_socketpair same_ref fd_open croaks pipe_works);
 
 $SIG{PIPE} = 'IGNORE';
-
-sub now () { clock_gettime(CLOCK_MONOTONIC) }
-
-sub new_pipe () {
-    pipe(my $r, my $w) or die "pipe: $!";
-    $w->autoflush(1);
-    $r->blocking(0);
-    $w->blocking(0);
-    return ($r, $w);
-}
-
-sub new_socketpair () {
-    socketpair(my $x, my $y, AF_UNIX, SOCK_STREAM, PF_UNSPEC) or die "socketpair: $!";
-    for ($x, $y) { $_->autoflush(1); $_->blocking(0) }
-    return ($x, $y);
-}
-
-sub same_ref ($got, $want, $name) {
-    ok(ref($got) && ref($want) && refaddr($got) == refaddr($want), $name)
-        or diag("got " . ($got // 'undef') . ", want $want");
-}
-
-sub fd_open ($fd) { -e "/proc/self/fd/$fd" }
-
-sub pump ($loop, $cond, $max = 3) {
-    my $t0 = now();
-    until ($cond->()) {
-        return 0 if now() - $t0 > $max;
-        $loop->run_once(0.05);
-    }
-    return 1;
-}
-
-sub croaks ($code, $re, $name) {
-    my (undef, $file, $line) = caller;
-    my $ok  = eval { $code->(); 1 };
-    my $err = $@;
-    ok(!$ok, "$name: croaks");
-    like($err, $re, "$name: message says what is wrong");
-    like($err, qr/ at \Q$file\E line $line\b/, "$name: reported at the caller's line");
-    return $err;
-}
-
-# The handle still works: write through the pipe and read it back.
-sub pipe_works ($r, $w, $name) {
-    1 while sysread($r, my $junk, 65536);    # drain what the test left in it
-    my $fd = fileno($r);
-    ok(defined($fd) && fd_open($fd), "$name: read end still open");
-    my $msg = "ping" . int(rand 1e6);
-    is(syswrite($w, $msg), length($msg), "$name: write end still works");
-    my $got = '';
-    my $t0  = now();
-    while (length($got) < length($msg) && now() - $t0 < 2) {
-        my $n = sysread($r, my $buf, 100);
-        $got .= $buf if $n;
-    }
-    is($got, $msg, "$name: data read back");
-}
 
 subtest 'watch returns a Linux::Event::Watcher; accessors' => sub {
     my $loop = Linux::Event->new;

@@ -10,33 +10,12 @@ use v5.36;
 BEGIN { alarm 120 }    # watchdog: a hang fails instead of blocking CI
 use Test::More;
 use IO::Handle;
-use Socket qw(AF_UNIX SOCK_STREAM PF_UNSPEC);
-use Scalar::Util qw(refaddr);
-use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC);
 use Linux::Event;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use LE::Test qw(now new_pipe new_socketpair same_ref);
 
 $SIG{PIPE} = 'IGNORE';
-
-sub now () { clock_gettime(CLOCK_MONOTONIC) }
-
-sub new_pipe () {
-    pipe(my $r, my $w) or die "pipe: $!";
-    $w->autoflush(1);
-    $r->blocking(0);
-    $w->blocking(0);
-    return ($r, $w);
-}
-
-sub new_socketpair () {
-    socketpair(my $x, my $y, AF_UNIX, SOCK_STREAM, PF_UNSPEC) or die "socketpair: $!";
-    for ($x, $y) { $_->autoflush(1); $_->blocking(0) }
-    return ($x, $y);
-}
-
-sub same_ref ($got, $want, $name) {
-    ok(ref($got) && ref($want) && refaddr($got) == refaddr($want), $name)
-        or diag("got " . ($got // 'undef') . ", want $want");
-}
 
 # The write end of a pipe whose read end is closed: the kernel reports an
 # error condition (EPOLLERR) for it, together with EPOLLOUT.

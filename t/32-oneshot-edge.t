@@ -8,27 +8,13 @@ BEGIN { alarm 120 }    # watchdog: a hang fails instead of blocking CI
 use Test::More;
 use IO::Handle;
 use POSIX ();
-use Socket qw(AF_UNIX SOCK_STREAM PF_UNSPEC);
-use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC);
+use Time::HiRes ();
 use Linux::Event;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use LE::Test qw(now new_pipe new_socketpair);
 
 $SIG{PIPE} = 'IGNORE';
-
-sub now () { clock_gettime(CLOCK_MONOTONIC) }
-
-sub new_pipe () {
-    pipe(my $r, my $w) or die "pipe: $!";
-    $w->autoflush(1);
-    $r->blocking(0);
-    $w->blocking(0);
-    return ($r, $w);
-}
-
-sub new_socketpair () {
-    socketpair(my $x, my $y, AF_UNIX, SOCK_STREAM, PF_UNSPEC) or die "socketpair: $!";
-    for ($x, $y) { $_->autoflush(1); $_->blocking(0) }
-    return ($x, $y);
-}
 
 my $N = 10_000;
 

@@ -7,37 +7,13 @@ use v5.36;
 BEGIN { alarm 120 }    # watchdog: a hang fails instead of blocking CI
 use Test::More;
 use IO::Handle;
-use Socket qw(AF_UNIX SOCK_STREAM PF_UNSPEC);
 use Scalar::Util qw(refaddr);
-use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC);
 use Linux::Event;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use LE::Test qw(now new_pipe new_socketpair run_until);
 
 $SIG{PIPE} = 'IGNORE';
-
-sub now () { clock_gettime(CLOCK_MONOTONIC) }
-
-sub new_pipe () {
-    pipe(my $r, my $w) or die "pipe: $!";
-    $w->autoflush(1);
-    $r->blocking(0);
-    $w->blocking(0);
-    return ($r, $w);
-}
-
-sub new_socketpair () {
-    socketpair(my $x, my $y, AF_UNIX, SOCK_STREAM, PF_UNSPEC) or die "socketpair: $!";
-    for ($x, $y) { $_->autoflush(1); $_->blocking(0) }
-    return ($x, $y);
-}
-
-sub pump ($loop, $cond, $max = 3) {
-    my $t0 = now();
-    until ($cond->()) {
-        return 0 if now() - $t0 > $max;
-        $loop->run_once(0.05);
-    }
-    return 1;
-}
 
 my $FILE = __FILE__;
 
@@ -56,13 +32,13 @@ sub run_catching ($code) {
 sub loop_still_works ($loop, $name) {
     my $fired = 0;
     $loop->after(0.01, sub ($l) { $fired++ });
-    pump($loop, sub { $fired });
+    run_until($loop, sub { $fired });
     is($fired, 1, "$name: a new timer fires afterwards");
     my ($x, $y) = new_socketpair();
     my $got = '';
     $loop->watch($x, read => sub ($l, $fh, $wt) { sysread($fh, my $buf, 100); $got .= $buf });
     syswrite($y, 'alive');
-    pump($loop, sub { length $got });
+    run_until($loop, sub { length $got });
     is($got, 'alive', "$name: a new watcher works afterwards");
     $loop->unwatch($x);
 }
@@ -110,7 +86,7 @@ subtest 'timers due in the same cycle are not lost when one dies' => sub {
     my ($died, $err) = run_catching(sub { $loop->run_once(0) });
     is($err, "first\n", 'exception from the first timer');
     is_deeply(\@log, ['a'], 'the others did not run in the dying cycle');
-    pump($loop, sub { @log >= 3 });
+    run_until($loop, sub { @log >= 3 });
     $loop->run_once(0.05);
     is_deeply(\@log, [qw(a b c)], 'the others ran afterwards, once each, in order');
 };
@@ -133,7 +109,7 @@ subtest 'read callback' => sub {
 
     my $got = '';
     $wt->on_read(sub ($l, $fh, $wt) { sysread($fh, my $buf, 100); $got .= $buf });
-    pump($loop, sub { length $got });
+    run_until($loop, sub { length $got });
     is($got, 'payload', 'the same watcher works afterwards, data intact');
     $wt->cancel;
     loop_still_works($loop, 'after exceptions from read');
@@ -155,7 +131,7 @@ subtest 'write callback' => sub {
 
     my $wrote = 0;
     $wt->on_write(sub ($l, $fh, $wt) { $wrote++; syswrite($fh, 'ok'); $wt->disable_write });
-    pump($loop, sub { $wrote });
+    run_until($loop, sub { $wrote });
     is($wrote, 1, 'the same watcher works afterwards');
     sysread($r, my $buf, 100);
     is($buf, 'ok', 'data written');
@@ -181,7 +157,7 @@ subtest 'error callback' => sub {
 
     my $errors = 0;
     $wt->on_error(sub ($l, $fh, $wt) { $errors++; $wt->cancel });
-    pump($loop, sub { $errors });
+    run_until($loop, sub { $errors });
     is($errors, 1, 'the same watcher works afterwards');
     loop_still_works($loop, 'after exceptions from error');
 };
@@ -212,7 +188,7 @@ subtest 'exception caught inside a callback does not disturb the loop' => sub {
     my ($inner, $after) = ('', 0);
     $loop->after(0, sub ($l) { eval { die "inner\n" }; $inner = $@ });
     $loop->after(0, sub ($l) { $after++ });
-    my ($died, $err) = run_catching(sub { pump($loop, sub { $after }) });
+    my ($died, $err) = run_catching(sub { run_until($loop, sub { $after }) });
     ok(!$died, 'nothing propagated') or diag($err);
     is($inner, "inner\n", 'the callback saw its own exception');
     is($after, 1, 'the next timer ran');

@@ -1,7 +1,6 @@
 use v5.36;
 use Test::More;
 use POSIX ();
-use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC);
 use Scalar::Util qw(refaddr blessed);
 
 # Watchdog: a hang is a failure, never a pass. SIGALRM is never subscribed
@@ -9,6 +8,9 @@ use Scalar::Util qw(refaddr blessed);
 BEGIN { alarm 120 }
 
 use Linux::Event;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use LE::Test qw(now run_until run_for is_blocked croaks_here);
 
 my $FILE = __FILE__;
 
@@ -24,34 +26,6 @@ my %SIGNO = (
 my $RT = POSIX::SIGRTMIN() + 1;
 cmp_ok $RT, '>', 31,  "real-time signal number $RT is a real-time signal";
 cmp_ok $RT, '<=', POSIX::SIGRTMAX(), "real-time signal $RT <= SIGRTMAX";
-
-sub now () { clock_gettime(CLOCK_MONOTONIC) }
-
-# Pump $loop with run_once until $cond->() is true or $timeout seconds pass.
-sub run_until ($loop, $cond, $timeout = 5) {
-    my $deadline = now() + $timeout;
-    until ($cond->()) {
-        my $left = $deadline - now();
-        return 0 if $left <= 0;
-        $loop->run_once($left < 0.1 ? $left : 0.1);
-    }
-    return 1;
-}
-
-# Pump $loop for about $secs seconds, whatever happens.
-sub pump ($loop, $secs) {
-    my $deadline = now() + $secs;
-    while ((my $left = $deadline - now()) > 0) {
-        $loop->run_once($left < 0.05 ? $left : 0.05);
-    }
-}
-
-sub is_blocked ($signo) {
-    my $old = POSIX::SigSet->new;
-    POSIX::sigprocmask(POSIX::SIG_BLOCK(), POSIX::SigSet->new, $old)
-        or die "sigprocmask: $!";
-    return $old->ismember($signo) ? 1 : 0;
-}
 
 sub is_pending ($signo) {
     my $set = POSIX::SigSet->new;
@@ -74,13 +48,6 @@ sub drain_pending ($loop) {
     $sub->cancel;
     my @left = grep { is_pending($_) } @sigs;
     ok !@left, 'drained left-over pending signals' or diag "still pending: @left";
-}
-
-# The croak must name the problem and come from the caller's line.
-sub croaks_here ($err, $re, $line, $name) {
-    like $err, $re, "$name: message";
-    like $err, qr/ at \Q$FILE\E line $line\.?\n?\z/,
-        "$name: reported at the caller's line ($line)";
 }
 
 sub signalfd_count () {
@@ -247,7 +214,7 @@ drain_pending($loop);
     ok !$sub->cancel, 'cancel again: false';
     @got = ();
     kill $SIGNO{$_}, $$ for qw(TERM USR2 USR1 HUP);
-    pump($loop, 0.3);
+    run_for($loop, 0.3);
     is scalar(@got), 0, 'cancel removed every signal of the array ref';
     pass 'the process survived signals with no handler (they stay blocked)';
     is is_blocked($SIGNO{$_}), 1, "SIG$_ still blocked after cancel (the blocked set only grows)"
@@ -304,7 +271,7 @@ drain_pending($loop);
     ok $sb->is_active, 'replacement is active';
     kill 'USR1', $$;
     ok run_until($loop, sub { @b }), 'replacement receives the signal';
-    pump($loop, 0.1);
+    run_for($loop, 0.1);
     is scalar(@a), 0, 'replaced handler never fires';
     is scalar(@b), 1, 'replacement fired once';
 
@@ -321,7 +288,7 @@ drain_pending($loop);
     ok !$sb->is_active, 'replacement inactive after cancel';
     @a = @b = ();
     kill 'USR1', $$;
-    pump($loop, 0.3);
+    run_for($loop, 0.3);
     is scalar(@a) + scalar(@b), 0, 'nothing fires after both are gone';
 }
 drain_pending($loop);
@@ -341,7 +308,7 @@ drain_pending($loop);
     kill 'USR1', $$;
     kill 'USR2', $$;
     ok run_until($loop, sub { @b }), 'replacement still fires after the old one is cancelled';
-    pump($loop, 0.1);
+    run_for($loop, 0.1);
     is scalar(@a), 0, 'old subscription fires no more (USR1 removed by its cancel)';
     $sb->cancel;
 }
@@ -373,7 +340,7 @@ drain_pending($loop);
     my $sub = $loop->signal('USR2', sub { push @calls, [@_[1, 2]] });
     kill 'USR2', $$ for 1 .. 3;
     ok run_until($loop, sub { @calls }), 'USR2 x3 delivered';
-    pump($loop, 0.1);
+    run_for($loop, 0.1);
     is_deeply \@calls, [[$SIGNO{USR2}, 1]], 'standard signal sent 3 times before dispatch: one call, count 1';
     $sub->cancel;
 }
@@ -389,7 +356,7 @@ drain_pending($loop);
     kill $RT, $$ for 1 .. $sent;
     ok run_until($loop, sub { my $t = 0; $t += $_->[2] for @calls; $t >= $sent }),
         "real-time signal $RT sent $sent times is delivered";
-    pump($loop, 0.1);
+    run_for($loop, 0.1);
     my $total = 0; $total += $_->[2] for @calls;
     is $total, $sent, "sum of counts == $sent (number sent)";
     ok((grep { $_->[2] > 1 } @calls), 'at least one callback has count > 1 (queued RT signals coalesced)')
@@ -469,7 +436,7 @@ for my $name (qw(USR1 USR2 TERM HUP RT)) {
     }
     is waitpid($pid, 0), $pid, 'RT sender child done';
     ok run_until($loop, sub { my $t = 0; $t += $_ for @calls; $t >= $sent }), "RT x$sent from child delivered";
-    pump($loop, 0.1);
+    run_for($loop, 0.1);
     my $t = 0; $t += $_ for @calls;
     is $t, $sent, "RT from child: total count $sent";
     ok((grep { $_ > 1 } @calls), 'RT from child: a count above 1');

@@ -10,42 +10,18 @@ use threads;
 use threads::shared;
 use Test::More;
 use POSIX ();
-use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC);
 
 # Watchdog: a hang is a failure, never a pass. SIGALRM is never subscribed.
 BEGIN { alarm 120 }
 
 use Linux::Event;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use LE::Test qw(now run_until run_for is_blocked);
 
 my $USR1 = POSIX::SIGUSR1();
 my $USR2 = POSIX::SIGUSR2();
 my $HUP  = POSIX::SIGHUP();
-
-sub now () { clock_gettime(CLOCK_MONOTONIC) }
-
-sub run_until ($loop, $cond, $timeout = 5) {
-    my $deadline = now() + $timeout;
-    until ($cond->()) {
-        my $left = $deadline - now();
-        return 0 if $left <= 0;
-        $loop->run_once($left < 0.05 ? $left : 0.05);
-    }
-    return 1;
-}
-
-sub pump ($loop, $secs) {
-    my $deadline = now() + $secs;
-    while ((my $left = $deadline - now()) > 0) {
-        $loop->run_once($left < 0.05 ? $left : 0.05);
-    }
-}
-
-sub is_blocked ($signo) {
-    my $old = POSIX::SigSet->new;
-    POSIX::sigprocmask(POSIX::SIG_BLOCK(), POSIX::SigSet->new, $old)
-        or die "sigprocmask: $!";
-    return $old->ismember($signo) ? 1 : 0;
-}
 
 sub nap ($s) { select undef, undef, undef, $s }
 
@@ -79,7 +55,7 @@ is is_blocked($USR1), 1, 'USR1 blocked in the main thread';
         @calls = ();
         kill 'USR1', $$;
         ok run_until($loop, sub { @calls }), "kill USR1 from the main thread (#$i) reaches the loop callback";
-        pump($loop, 0.05);
+        run_for($loop, 0.05);
         is scalar(@calls), 1, "#$i: exactly one callback";
         if (@calls) {
             is scalar(@{ $calls[0] }), 4, "#$i: callback gets 4 arguments";
@@ -99,7 +75,7 @@ is is_blocked($USR1), 1, 'USR1 blocked in the main thread';
     my $thr = threads->create(sub { kill 'USR1', $$; return 'sent' });
     ok run_until($loop, sub { @calls }), 'kill USR1 from a worker thread reaches the loop callback in the main thread';
     is $thr->join, 'sent', 'sender thread joined';
-    pump($loop, 0.05);
+    run_for($loop, 0.05);
     is scalar(@calls), 1, 'exactly one callback';
     is_deeply [@{ $calls[0] // [] }[1, 2, 3]], [$USR1, 1, 'main'], 'signo, count, data' if @calls;
 }
@@ -128,7 +104,7 @@ is is_blocked($USR1), 1, 'USR1 blocked in the main thread';
     ok run_until($loop, sub { my $t = 0; $t += $_->[2] for @calls; $t >= 5 }, 15),
         'five USR1 from a worker thread all reach the loop';
     is $thr->join, 5, 'worker joined';
-    pump($loop, 0.1);
+    run_for($loop, 0.1);
     my $t = 0; $t += $_->[2] for @calls;
     cmp_ok $t, '<=', 5, 'never more deliveries than kills';
 }
@@ -207,7 +183,7 @@ $sub->cancel;
         my $ok = run_until($main_loop, sub { $sum->() >= $i }, 5);
         ok $ok, "two threads' loops, kill #$i: delivered";
     }
-    pump($main_loop, 0.2);
+    run_for($main_loop, 0.2);
     $stop = 1;
     is $thr->join, 'worker loop done', 'worker thread with its own loop joined';
     is $sum->(), $N, "sum of counts across both threads' loops == $N kills (each to exactly one loop)";

@@ -1,40 +1,17 @@
 use v5.36;
 use Test::More;
 use POSIX qw(WNOHANG WIFEXITED WEXITSTATUS WIFSIGNALED WTERMSIG);
-use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC);
 use Scalar::Util qw(refaddr blessed);
 
 # Watchdog: a hang is a failure, never a pass.
 BEGIN { alarm 120 }
 
 use Linux::Event;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use LE::Test qw(now run_until run_for croaks_here);
 
 my $FILE = __FILE__;
-
-sub now () { clock_gettime(CLOCK_MONOTONIC) }
-
-sub run_until ($loop, $cond, $timeout = 10) {
-    my $deadline = now() + $timeout;
-    until ($cond->()) {
-        my $left = $deadline - now();
-        return 0 if $left <= 0;
-        $loop->run_once($left < 0.1 ? $left : 0.1);
-    }
-    return 1;
-}
-
-sub pump ($loop, $secs) {
-    my $deadline = now() + $secs;
-    while ((my $left = $deadline - now()) > 0) {
-        $loop->run_once($left < 0.05 ? $left : 0.05);
-    }
-}
-
-sub croaks_here ($err, $re, $line, $name) {
-    like $err, $re, "$name: message";
-    like $err, qr/ at \Q$FILE\E line $line\.?\n?\z/,
-        "$name: reported at the caller's line ($line)";
-}
 
 # A child that waits until released (the parent closes the pipe), then exits
 # with $code. Returns ($pid, $release_sub).
@@ -86,11 +63,11 @@ my $loop = Linux::Event->new;
     can_ok $sub, qw(cancel is_active);
     like ref($sub), qr/\ALinux::Event::Pid\b/, 'the subscription is a Linux::Event::Pid(::*) object';
     ok $sub->is_active, 'subscription active before the exit';
-    pump($loop, 0.1);
+    run_for($loop, 0.1);
     is scalar(@calls), 0, 'no callback while the child runs';
     $release->();
-    ok run_until($loop, sub { @calls }), 'exit of the child is reported';
-    pump($loop, 0.2);
+    ok run_until($loop, sub { @calls }, 10), 'exit of the child is reported';
+    run_for($loop, 0.2);
     is scalar(@calls), 1, 'callback called exactly once';
     my $c = $calls[0] // [];
     is scalar(@$c), 4, 'callback gets exactly 4 arguments';
@@ -112,7 +89,7 @@ my $loop = Linux::Event->new;
     my @calls;
     my $sub = $loop->pid($pid, sub { push @calls, [@_] }, reap => 1);
     $release->();
-    ok run_until($loop, sub { @calls }), 'reap => 1: exit 0 reported';
+    ok run_until($loop, sub { @calls }, 10), 'reap => 1: exit 0 reported';
     my $c = $calls[0] // [];
     is scalar(@$c), 4, 'no data: still 4 arguments';
     ok !defined $c->[3], 'no data: arg 3 undef';
@@ -127,7 +104,7 @@ for my $code (1, 7, 255) {
     my $status;
     $loop->pid($pid, sub { $status = $_[2] });
     $release->();
-    ok run_until($loop, sub { defined $status }), "exit $code reported";
+    ok run_until($loop, sub { defined $status }, 10), "exit $code reported";
     is WEXITSTATUS($status // -1), $code, "WEXITSTATUS == $code";
 }
 
@@ -139,9 +116,9 @@ for my $sig (qw(KILL TERM)) {
     my $pid = sleeping_child();
     my @calls;
     my $sub = $loop->pid($pid, sub { push @calls, [@_] }, data => $sig);
-    pump($loop, 0.05);
+    run_for($loop, 0.05);
     kill $sig, $pid;
-    ok run_until($loop, sub { @calls }), "child killed by SIG$sig reported";
+    ok run_until($loop, sub { @calls }, 10), "child killed by SIG$sig reported";
     my $st = $calls[0][2] // -1;
     ok WIFSIGNALED($st), "SIG$sig: WIFSIGNALED";
     ok !WIFEXITED($st), "SIG$sig: !WIFEXITED";
@@ -160,8 +137,8 @@ for my $sig (qw(KILL TERM)) {
     my @calls;
     my $sub = $loop->pid($pid, sub { push @calls, [@_] }, reap => 0, data => 'noreap');
     $release->();
-    ok run_until($loop, sub { @calls }), 'reap => 0: exit reported';
-    pump($loop, 0.2);
+    ok run_until($loop, sub { @calls }, 10), 'reap => 0: exit reported';
+    run_for($loop, 0.2);
     is scalar(@calls), 1, 'reap => 0: callback exactly once';
     my $c = $calls[0] // [];
     is scalar(@$c), 4, 'reap => 0: 4 arguments';
@@ -179,7 +156,7 @@ for my $sig (qw(KILL TERM)) {
     my $got;
     $loop->pid($pid, sub { $got = [@_] }, reap => 0);
     kill 'KILL', $pid;
-    ok run_until($loop, sub { $got }), 'reap => 0: SIGKILL death reported';
+    ok run_until($loop, sub { $got }, 10), 'reap => 0: SIGKILL death reported';
     ok $got && !defined $got->[2], 'reap => 0: status undef';
     is waitpid($pid, WNOHANG), $pid, 'reap => 0: caller reaps the killed child';
     ok WIFSIGNALED($?) && WTERMSIG($?) == POSIX::SIGKILL(), 'caller sees WTERMSIG == SIGKILL';
@@ -199,8 +176,8 @@ for my $sig (qw(KILL TERM)) {
     ok $sb->is_active, "replaced subscription's cancel leaves the replacement active";
     ok !$sa->cancel, "replaced subscription's cancel is false when repeated";
     $release->();
-    ok run_until($loop, sub { @b }), 'the replacement is called';
-    pump($loop, 0.2);
+    ok run_until($loop, sub { @b }, 10), 'the replacement is called';
+    run_for($loop, 0.2);
     is scalar(@a), 0, 'the earlier subscription never fires';
     is scalar(@b), 1, 'the replacement fires exactly once';
     is $b[0][3], 'second', 'the replacement gets its own data' if @b;
@@ -214,8 +191,8 @@ for my $sig (qw(KILL TERM)) {
     $loop->pid($pid, sub { push @a, [@_] });
     $loop->pid($pid, sub { push @b, [@_] }, reap => 0);
     $release->();
-    ok run_until($loop, sub { @b }), 'replacement with reap => 0 called';
-    pump($loop, 0.1);
+    ok run_until($loop, sub { @b }, 10), 'replacement with reap => 0 called';
+    run_for($loop, 0.1);
     is scalar(@a), 0, 'earlier (reap => 1) never fires';
     ok @b && !defined $b[0][2], 'replacement (reap => 0): undef status';
     is waitpid($pid, WNOHANG), $pid, 'the replacement settings apply: child not reaped by the loop';
@@ -234,7 +211,7 @@ for my $sig (qw(KILL TERM)) {
     ok !$sub->cancel, 'cancel a third time: false';
     $release->();
     ok wait_zombie($pid), 'child has exited (zombie)';
-    pump($loop, 0.5);
+    run_for($loop, 0.5);
     is scalar(@calls), 0, 'cancelled subscription: no callback';
     is waitpid($pid, WNOHANG), $pid, 'cancelled subscription: the loop did not reap the child';
     is WEXITSTATUS($?), 9, 'caller reaps it with its status';
@@ -249,8 +226,8 @@ for my $sig (qw(KILL TERM)) {
     ok wait_zombie($pid), 'child is a zombie before the subscription';
     my @calls;
     my $sub = $loop->pid($pid, sub { push @calls, [@_] }, data => 'z');
-    ok run_until($loop, sub { @calls }), 'zombie child is reported';
-    pump($loop, 0.1);
+    ok run_until($loop, sub { @calls }, 10), 'zombie child is reported';
+    run_for($loop, 0.1);
     is scalar(@calls), 1, 'zombie: exactly once';
     is $calls[0][1], $pid, 'zombie: pid' if @calls;
     ok WIFEXITED($calls[0][2] // -1) && WEXITSTATUS($calls[0][2] // -1) == 5, 'zombie: exit status 5';
@@ -262,7 +239,7 @@ for my $sig (qw(KILL TERM)) {
     ok wait_zombie($pid), 'child is a zombie before the reap => 0 subscription';
     my @calls;
     $loop->pid($pid, sub { push @calls, [@_] }, reap => 0);
-    ok run_until($loop, sub { @calls }), 'zombie child is reported with reap => 0';
+    ok run_until($loop, sub { @calls }, 10), 'zombie child is reported with reap => 0';
     ok @calls && !defined $calls[0][2], 'zombie, reap => 0: undef status';
     is waitpid($pid, WNOHANG), $pid, 'zombie, reap => 0: caller reaps it';
     is WEXITSTATUS($?), 6, 'zombie, reap => 0: status 6';
@@ -302,7 +279,7 @@ for my $sig (qw(KILL TERM)) {
         eval { $loop->run_once(0.1); 1 } or do { $err = $@; last };
     }
     is $err, "pid boom\n", 'die in a pid callback propagates out of run_once';
-    pump($loop, 0.2);
+    run_for($loop, 0.2);
     is $n, 1, 'callback not called again';
     ok !$sub->is_active, 'subscription inactive after its (dying) callback';
     is waitpid($pid, WNOHANG), -1, 'child reaped';
@@ -420,7 +397,7 @@ for my $case ([getppid(), 'parent process'], [1, 'pid 1']) {
     my $sub = eval { $loop->pid($g, sub { push @calls, [@_] }, reap => 0, data => 'g') };
     ok $sub, 'grandchild with reap => 0: subscribed' or diag $@;
     close $gw;    # release the grandchild
-    ok run_until($loop, sub { @calls }), 'reap => 0: exit of a process that is not our child is reported';
+    ok run_until($loop, sub { @calls }, 10), 'reap => 0: exit of a process that is not our child is reported';
     is scalar(@{ $calls[0] // [] }), 4, 'reap => 0 (not our child): 4 arguments';
     ok @calls && !defined $calls[0][2], 'reap => 0 (not our child): undef status';
     is $calls[0][1], $g, 'reap => 0 (not our child): pid' if @calls;

@@ -1,15 +1,15 @@
 use v5.36;
 use Test::More;
 use POSIX qw(WNOHANG WIFEXITED WEXITSTATUS);
-use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC);
 use Scalar::Util qw(refaddr);
 
 # Watchdog: a hang is a failure, never a pass.
 BEGIN { alarm 120 }
 
 use Linux::Event;
-
-sub now () { clock_gettime(CLOCK_MONOTONIC) }
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use LE::Test qw(now);
 
 my $N = 50;
 my $loop = Linux::Event->new;

@@ -11,10 +11,10 @@ use Test::More;
 BEGIN { alarm 120 }
 
 use POSIX ();
-use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC);
 use Linux::Event;
-
-sub now () { clock_gettime(CLOCK_MONOTONIC) }
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use LE::Test qw(now);
 
 my $PER     = 100_000;
 my $THREADS = 4;

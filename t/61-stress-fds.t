@@ -11,10 +11,10 @@ BEGIN { alarm 120 }
 use POSIX ();
 use IO::Handle;
 use Socket qw(AF_UNIX SOCK_STREAM PF_UNSPEC);
-use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC);
 use Linux::Event;
-
-sub now () { clock_gettime(CLOCK_MONOTONIC) }
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use LE::Test qw(now fd_count status_kb);
 
 my $WANT = 10_000;
 my $NEED = $WANT + 64;    # every fd is watched; plus headroom
@@ -35,18 +35,6 @@ if ($limit < $NEED) {
     diag "fd limit is $limit (soft, could not be raised to $NEED): using $N watched fds instead of $WANT";
 }
 diag "fd limit $limit; watching $N fds at once";
-
-sub fd_count () {
-    opendir(my $d, '/proc/self/fd') or die "opendir: $!";
-    my $n = grep { /^\d+$/ } readdir $d;
-    return $n - 1;    # the directory handle itself
-}
-
-sub status_kb ($key) {
-    open(my $fh, '<', '/proc/self/status') or die;
-    while (<$fh>) { return $1 if /^\Q$key\E:\s+(\d+)\s+kB/ }
-    return 0;
-}
 
 my $fds0 = fd_count();
 my $loop = Linux::Event->new;

@@ -8,16 +8,10 @@ use Test::More;
 
 BEGIN { alarm 150 }
 
-use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC);
 use Linux::Event;
-
-sub now () { clock_gettime(CLOCK_MONOTONIC) }
-
-sub status_kb ($key) {
-    open(my $fh, '<', '/proc/self/status') or die;
-    while (<$fh>) { return $1 if /^\Q$key\E:\s+(\d+)\s+kB/ }
-    return 0;
-}
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use LE::Test qw(now status_kb);
 
 my $N       = 1_000_000;
 my $BUCKETS = 1000;        # distinct deadlines; 1 000 timers share each

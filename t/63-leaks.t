@@ -12,23 +12,10 @@ use Test::More;
 BEGIN { alarm 150 }
 
 use IO::Handle;
-use Socket qw(AF_UNIX SOCK_STREAM PF_UNSPEC);
-use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC);
 use Linux::Event;
-
-sub now () { clock_gettime(CLOCK_MONOTONIC) }
-
-sub rss_kb () {
-    open(my $fh, '<', '/proc/self/status') or die;
-    while (<$fh>) { return $1 if /^VmRSS:\s+(\d+)\s+kB/ }
-    die 'no VmRSS';
-}
-
-sub fd_count () {
-    opendir(my $d, '/proc/self/fd') or die "opendir: $!";
-    my $n = grep { /^\d+$/ } readdir $d;
-    return $n - 1;
-}
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use LE::Test qw(now rss_kb fd_count new_socketpair);
 
 my $MAX_GROWTH_KB = 10 * 1024;
 
@@ -49,12 +36,6 @@ sub leak_check ($name, $n, $code) {
     is $fds1, $fds0, "$name: fd count back to $fds0";
     diag sprintf '%-44s %7d in %5.2f s: RSS %7.1f -> %7.1f MB (%+.2f MB), fds %d -> %d',
         $name, $n, $dt, $rss0 / 1024, $rss1 / 1024, $growth / 1024, $fds0, $fds1;
-}
-
-sub new_socketpair () {
-    socketpair(my $x, my $y, AF_UNIX, SOCK_STREAM, PF_UNSPEC) or die "socketpair: $!";
-    $_->blocking(0) for $x, $y;
-    return ($x, $y);
 }
 
 # ---------------------------------------------------------------------------

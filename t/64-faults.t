@@ -16,44 +16,16 @@ BEGIN { alarm 150 }
 
 use POSIX ();
 use IO::Handle;
-use Socket qw(AF_UNIX SOCK_STREAM PF_UNSPEC);
 use Scalar::Util qw(refaddr blessed);
-use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC);
 use Linux::Event;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use LE::Test qw(now have_pidfd new_socketpair run_until in_child report status_text kill_me_later);
 
 $SIG{PIPE} = 'IGNORE';
 my $FILE = __FILE__;
 
-sub now () { clock_gettime(CLOCK_MONOTONIC) }
-
-# pidfd_open(2) exists since Linux 5.3; valgrind 3.19 does not know it
-# (ENOSYS under tools/valgrind). Without it the pid parts are skipped.
-sub have_pidfd () {
-    my $l = Linux::Event->new;
-    my $k = fork // die "fork: $!";
-    if (!$k) { POSIX::_exit(0) }
-    my $ok  = eval { $l->pid($k, sub { }, reap => 0); 1 };
-    my $err = $@;
-    waitpid($k, 0);
-    return $ok || $err !~ /Function not implemented/;
-}
 my $HAVE_PIDFD = have_pidfd();
-diag 'pidfd_open is not available here: the pid subscription parts are skipped' unless $HAVE_PIDFD;
-
-sub new_socketpair () {
-    socketpair(my $x, my $y, AF_UNIX, SOCK_STREAM, PF_UNSPEC) or die "socketpair: $!";
-    for ($x, $y) { $_->autoflush(1); $_->blocking(0) }
-    return ($x, $y);
-}
-
-sub pump ($loop, $cond, $max = 5) {
-    my $t0 = now();
-    until ($cond->()) {
-        return 0 if now() - $t0 > $max;
-        $loop->run_once(0.05);
-    }
-    return 1;
-}
 
 package Guard {
     sub new ($class, $cb) { bless { cb => $cb }, $class }
@@ -64,73 +36,28 @@ package My::Error {
     sub new ($class, %a) { bless {%a}, $class }
 }
 
-# Run $code in a forked child; it returns key/value pairs, sent back through
-# a pipe. Returns (\%report, $wait_status). $opt{exit}: how the child ends
-# ('_exit' by default; 'exit' runs END blocks and destructors).
-sub in_child ($code, %opt) {
-    pipe(my $rd, my $wr) or die "pipe: $!";
-    my $pid = fork // die "fork: $!";
-    if ($pid == 0) {
-        close $rd;
-        $wr->autoflush(1);
-        alarm($opt{alarm} // 20);
-        $main::REPORT = $wr;
-        my @out = eval { $code->() };
-        push @out, 'child died', "$@" if $@;
-        report(@out);
-        exit 0 if ($opt{exit} // '') eq 'exit';
-        POSIX::_exit(0);
-    }
-    close $wr;
-    my %r;
-    while (my $line = <$rd>) {
-        chomp $line;
-        my ($k, $v) = split /\t/, $line, 2;
-        $r{$k} = $v;
-    }
-    close $rd;
-    waitpid($pid, 0);
-    return (\%r, $?);
-}
-
-our $REPORT;
-sub report (@kv) {
-    my $buf = '';
-    while (my ($k, $v) = splice @kv, 0, 2) {
-        $v //= 'undef';
-        s/\n/\\n/g for $k, $v;
-        $buf .= "$k\t$v\n";
-    }
-    syswrite($REPORT, $buf) if $REPORT && length $buf;
-}
-
-sub describe_status ($st) {
-    return "killed by signal " . ($st & 127) . (($st & 128) ? ' (core dumped)' : '') if $st & 127;
-    return 'exit ' . ($st >> 8);
-}
-
 sub no_crash ($st, $name) {
-    ok !($st & 127), "$name: no crash (" . describe_status($st) . ')';
+    ok !($st & 127), "$name: no crash (" . status_text($st) . ')';
 }
 
 # The loop is healthy: a timer fires, a new watcher works, the waker wakes.
 sub loop_healthy ($loop, $name) {
     my $fired = 0;
     $loop->after(0.001, sub ($l) { $fired++ });
-    pump($loop, sub { $fired });
+    run_until($loop, sub { $fired });
     is $fired, 1, "$name: a new timer fires";
     my ($x, $y) = new_socketpair();
     my $got = '';
     my $w = $loop->watch($x, read => sub ($l, $fh, $wt) { sysread($fh, my $b, 100); $got .= $b });
     syswrite($y, 'alive');
-    pump($loop, sub { length $got });
+    run_until($loop, sub { length $got });
     is $got, 'alive', "$name: a new watcher works";
     $w->cancel;
     my $waker = $loop->waker;
     my $n = 0;
     $waker->on_wakeup(sub ($l, $c) { $n += $c });
     $waker->signal(2);
-    pump($loop, sub { $n });
+    run_until($loop, sub { $n });
     is $n, 2, "$name: the waker wakes the loop";
     $waker->on_wakeup(undef);
 }
@@ -143,17 +70,6 @@ sub loop_healthy ($loop, $name) {
 # %SIG handlers use USR2, which no loop subscribes.
 # ---------------------------------------------------------------------------
 my @KEEP;    # handles that must outlive their watchers
-
-sub signal_me_later ($sig, $delay) {
-    my $parent = $$;
-    my $pid = fork // die "fork: $!";
-    if (!$pid) {
-        select undef, undef, undef, $delay;
-        kill $sig, $parent;
-        POSIX::_exit(0);
-    }
-    return $pid;
-}
 
 my %arm = (
     timer => sub ($loop, $body) {
@@ -198,7 +114,7 @@ my %arm = (
     },
     sig_handler => sub ($loop, $body) {
         $SIG{USR2} = sub { $body->() };
-        return sub { signal_me_later(USR2 => 0.05) };
+        return sub { kill_me_later(USR2 => 0.05) };
     },
 );
 my @KINDS = grep { $_ ne 'pid' || $HAVE_PIDFD } qw(timer read write error on_wakeup signal pid sig_handler);
@@ -246,7 +162,7 @@ for my $kind (@KINDS) {
 
                 # The same registration works again (timers and pids: a new one).
                 $fire->();
-                pump($loop, sub { $calls >= 2 });
+                run_until($loop, sub { $calls >= 2 });
                 is $calls, 2, "the $kind callback runs again afterwards";
                 loop_healthy($loop, $kind);
             };
@@ -555,7 +471,7 @@ for my $kind (@KINDS) {
     my $st = $?;
     subtest "exit 7 in a $kind callback" => sub {
         no_crash($st, $kind);
-        is describe_status($st), 'exit 7', 'the parent sees exit code 7';
+        is status_text($st), 'exit 7', 'the parent sees exit code 7';
         is $out, "END ran\n", 'END blocks ran (and run did not return)';
     };
 }
@@ -568,7 +484,7 @@ subtest 'exit inside a callback while an outer eval is pending' => sub {
         report(after_eval => $ok ? 'returned' : "died: $@");
         POSIX::_exit(97);
     });
-    is describe_status($st), 'exit 3', 'exit is not caught by an eval around run_once';
+    is status_text($st), 'exit 3', 'exit is not caught by an eval around run_once';
     is $r->{after_eval}, undef, 'nothing ran after run_once';
 };
 

@@ -12,87 +12,15 @@ BEGIN { alarm 90 }
 
 use POSIX ();
 use IO::Handle;
-use Socket qw(AF_UNIX SOCK_STREAM PF_UNSPEC);
-use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC);
 use Linux::Event;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use LE::Test qw(now have_pidfd new_socketpair run_until in_child report read_report $REPORT status_text);
 
 $SIG{PIPE} = 'IGNORE';
 my $FILE = __FILE__;
 
-sub now () { clock_gettime(CLOCK_MONOTONIC) }
-
-# pidfd_open(2) exists since Linux 5.3; valgrind 3.19 does not know it
-# (ENOSYS under tools/valgrind). Without it the pid parts are skipped.
-sub have_pidfd () {
-    my $l = Linux::Event->new;
-    my $k = fork // die "fork: $!";
-    if (!$k) { POSIX::_exit(0) }
-    my $ok  = eval { $l->pid($k, sub { }, reap => 0); 1 };
-    my $err = $@;
-    waitpid($k, 0);
-    return $ok || $err !~ /Function not implemented/;
-}
 my $HAVE_PIDFD = have_pidfd();
-diag 'pidfd_open is not available here: the pid subscription parts are skipped' unless $HAVE_PIDFD;
-
-sub new_socketpair () {
-    socketpair(my $x, my $y, AF_UNIX, SOCK_STREAM, PF_UNSPEC) or die "socketpair: $!";
-    for ($x, $y) { $_->autoflush(1); $_->blocking(0) }
-    return ($x, $y);
-}
-
-sub pump ($loop, $cond, $max = 5) {
-    my $t0 = now();
-    until ($cond->()) {
-        return 0 if now() - $t0 > $max;
-        $loop->run_once(0.05);
-    }
-    return 1;
-}
-
-our $REPORT;
-sub report (@kv) {
-    my $buf = '';
-    while (my ($k, $v) = splice @kv, 0, 2) {
-        $v //= 'undef';
-        s/\n/\\n/g for $k, $v;
-        $buf .= "$k\t$v\n";
-    }
-    syswrite($REPORT, $buf) if $REPORT && length $buf;
-}
-
-# Forks; the child runs $code (which may call report) and ends with exit 0
-# (destructors and END blocks run) or, with exit => '_exit', POSIX::_exit.
-# Returns (\%report, $wait_status).
-sub in_child ($code, %opt) {
-    pipe(my $rd, my $wr) or die "pipe: $!";
-    my $pid = fork // die "fork: $!";
-    if ($pid == 0) {
-        close $rd;
-        alarm($opt{alarm} // 20);
-        $REPORT = $wr;
-        my @out = eval { $code->() };
-        push @out, 'child died', "$@" if $@;
-        report(@out);
-        POSIX::_exit(0) if ($opt{exit} // 'exit') eq '_exit';
-        exit 0;
-    }
-    close $wr;
-    my %r;
-    while (my $line = <$rd>) {
-        chomp $line;
-        my ($k, $v) = split /\t/, $line, 2;
-        $r{$k} = $v;
-    }
-    close $rd;
-    waitpid($pid, 0);
-    return (\%r, $?);
-}
-
-sub status_text ($st) {
-    return 'signal ' . ($st & 127) if $st & 127;
-    return 'exit ' . ($st >> 8);
-}
 
 # ---------------------------------------------------------------------------
 # The parent's loop, with something of every kind registered.
@@ -168,14 +96,14 @@ delete $calls{'pid sub cancel'} unless $HAVE_PIDFD;
         push @out, 'waker signal', (eval { $waker->signal(7) } ? 'ok' : "failed: $@");
         # Raise no signal at the parent's loop here: USR1 is for later.
         return @out;
-    });
+    }, exit => 'exit');
     is status_text($st), 'exit 0', 'the child exited normally (its copy of the loop destroyed in it)';
     for my $name (sort keys %calls) {
         like $r->{$name} // 'MISSING', qr/forked child/, "in a child, $name croaks mentioning 'forked child'";
         like $r->{$name} // '', qr/ at \Q$FILE\E line \d+\.(?:\\n)?\z/, "... reported from the caller's line";
     }
     is $r->{'waker signal'}, 'ok', 'in a child, $waker->signal works';
-    ok pump($loop, sub { $woken >= 7 }), 'the parent was woken by the child';
+    ok run_until($loop, sub { $woken >= 7 }), 'the parent was woken by the child';
     is $woken, 7, 'on_wakeup saw exactly the 7 the child signalled';
 }
 
@@ -189,17 +117,17 @@ sub parent_intact ($name) {
         "$name: the watcher is active and unchanged";
     my $before = $reads;
     syswrite($y, 'ping');
-    ok pump($loop, sub { $reads > $before }), "$name: the watcher still fires";
+    ok run_until($loop, sub { $reads > $before }), "$name: the watcher still fires";
     $loop->run_once(0.05) for 1 .. 2;
     is $reads, $before + 1, "$name: ... once (still level-triggered, not oneshot)";
     ok $sigsub->is_active, "$name: the signal subscription is active";
     my $u = $usr1;
     kill USR1 => $$;
-    ok pump($loop, sub { $usr1 > $u }), "$name: ... and delivers";
+    ok run_until($loop, sub { $usr1 > $u }), "$name: ... and delivers";
     ok !$HAVE_PIDFD || $pidsub->is_active, "$name: the pid subscription is active";
     my $w0 = $woken;
     $waker->signal(2);
-    ok pump($loop, sub { $woken > $w0 }), "$name: the waker wakes the parent";
+    ok run_until($loop, sub { $woken > $w0 }), "$name: the waker wakes the parent";
     is $woken, $w0 + 2, "$name: ... with the right count";
 }
 parent_intact('after a child tried everything');
@@ -229,13 +157,13 @@ parent_intact('after a child tried everything');
         my $gst;
         if ($HAVE_PIDFD) { $l->pid($gk, sub ($lp, $pid, $s, $d) { $gst = $s }) }
         else { waitpid($gk, 0); $gst = $? }
-        pump($l, sub { $fired && length $got && $cwoken && $hup && defined $gst });
+        run_until($l, sub { $fired && length $got && $cwoken && $hup && defined $gst });
         push @out, timer => $fired, read => $got, woken => $cwoken, hup => $hup,
             grandchild => defined $gst ? POSIX::WEXITSTATUS($gst) : 'undef';
         # and the parent's waker still works from here
         push @out, parent_signal => ($waker->signal(3) ? 'ok' : 'no');
         return @out;
-    });
+    }, exit => 'exit');
     is status_text($st), 'exit 0', 'child with its own loop exited normally';
     is $r->{timer}, 1, 'child loop: timer fired';
     is $r->{read}, 'child data', 'child loop: watcher read';
@@ -245,7 +173,7 @@ parent_intact('after a child tried everything');
     is $r->{parent_signal}, 'ok', 'the parent\'s waker signalled from that child';
     is $r->{'child died'}, undef, 'no exception in the child';
     my $w0 = $woken;
-    ok pump($loop, sub { $woken > $w0 }), 'the parent was woken';
+    ok run_until($loop, sub { $woken > $w0 }), 'the parent was woken';
     parent_intact('after a child ran its own loop');
 }
 
@@ -262,7 +190,7 @@ parent_intact('after a child tried everything');
         undef $sigsub;
         undef $pidsub;
         return (dropped => 1);
-    });
+    }, exit => 'exit');
     is status_text($st), 'exit 0', 'a child that dropped the parent\'s objects exited normally';
     is $r->{dropped}, 1, '... after dropping them';
     parent_intact('after a child dropped its copies');
@@ -307,8 +235,7 @@ for my $how (qw(run run_once)) {
             POSIX::_exit(0);
         }
         close $wr;
-        my %r;
-        while (my $line = <$rd>) { chomp $line; my ($k, $v) = split /\t/, $line, 2; $r{$k} = $v }
+        my %r = read_report($rd);
         waitpid($child, 0);
         is status_text($?), 'exit 0', 'the child ended normally';
         is $r{ok}, 0, "in the child, $how croaked instead of going on";
@@ -328,10 +255,10 @@ for my $how (qw(run run_once)) {
 # Finally: the sleeper's pid subscription still reports its exit.
 kill TERM => $sleeper;
 waitpid($sleeper, 0), $sleeper_status = $? unless $HAVE_PIDFD;
-ok pump($loop, sub { defined $sleeper_status }, 10), 'the pid subscription reports the sleeper\'s exit';
+ok run_until($loop, sub { defined $sleeper_status }, 10), 'the pid subscription reports the sleeper\'s exit';
 ok POSIX::WIFSIGNALED($sleeper_status // 0) && POSIX::WTERMSIG($sleeper_status) == POSIX::SIGTERM(),
     '... killed by TERM';
-ok pump($loop, sub { $timer_fired }, 5), 'the parent\'s 1.5 s timer fired';
+ok run_until($loop, sub { $timer_fired }, 5), 'the parent\'s 1.5 s timer fired';
 is $timer_fired, 1, '... once';
 
 done_testing;

@@ -14,37 +14,15 @@ BEGIN { alarm 120 }
 use POSIX ();
 use IO::Handle;
 use Fcntl qw(F_GETFD);
-use Socket qw(AF_UNIX SOCK_STREAM PF_UNSPEC);
-use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC);
 use Linux::Event;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use LE::Test qw(now have_pidfd new_socketpair run_until);
 
 $SIG{PIPE} = 'IGNORE';
 my $FILE = __FILE__;
 
-sub now () { clock_gettime(CLOCK_MONOTONIC) }
-
-# pidfd_open(2) exists since Linux 5.3; valgrind 3.19 does not know it
-# (ENOSYS under tools/valgrind). Without it the pid parts are skipped.
-sub have_pidfd () {
-    my $l = Linux::Event->new;
-    my $k = fork // die "fork: $!";
-    if (!$k) { POSIX::_exit(0) }
-    my $ok  = eval { $l->pid($k, sub { }, reap => 0); 1 };
-    my $err = $@;
-    waitpid($k, 0);
-    return $ok || $err !~ /Function not implemented/;
-}
 my $HAVE_PIDFD = have_pidfd();
-diag 'pidfd_open is not available here: the pid subscription parts are skipped' unless $HAVE_PIDFD;
-
-sub pump ($loop, $cond, $max = 5) {
-    my $t0 = now();
-    until ($cond->()) {
-        return 0 if now() - $t0 > $max;
-        $loop->run_once(0.05);
-    }
-    return 1;
-}
 
 # The parent's loop, with one of everything.
 my $loop  = Linux::Event->new;
@@ -53,9 +31,7 @@ my $wfd   = fileno($waker->fh);
 my $woken = 0;
 $waker->on_wakeup(sub ($l, $n) { $woken += $n });
 
-socketpair(my $x, my $y, AF_UNIX, SOCK_STREAM, PF_UNSPEC) or die "socketpair: $!";
-$_->blocking(0) for $x, $y;
-$y->autoflush(1);
+my ($x, $y) = new_socketpair();
 my $reads = 0;
 my $watcher = $loop->watch($x, read => sub ($l, $fh, $w) { sysread($fh, my $b, 100); $reads++ },
     data => { name => 'parent' });
@@ -146,18 +122,18 @@ sub parent_intact ($name) {
     is $watcher->data->{name}, 'parent', "$name: its data is intact";
     my $before = $reads;
     syswrite($y, 'ping');
-    ok pump($loop, sub { $reads > $before }), "$name: the watcher fires";
+    ok run_until($loop, sub { $reads > $before }), "$name: the watcher fires";
     ok $sigsub->is_active && (!$HAVE_PIDFD || $pidsub->is_active), "$name: the subscriptions are active";
     my $u = $usr1;
     kill USR1 => $$;
-    ok pump($loop, sub { $usr1 > $u }), "$name: the signal subscription delivers";
+    ok run_until($loop, sub { $usr1 > $u }), "$name: the signal subscription delivers";
     ok defined(fcntl($waker->fh, F_GETFD, 0)) && fileno($waker->fh) == $wfd, "$name: the waker fh is open, same fd";
     my $w0 = $woken;
     $waker->signal(2);
-    ok pump($loop, sub { $woken >= $w0 + 2 }), "$name: the waker wakes the loop";
+    ok run_until($loop, sub { $woken >= $w0 + 2 }), "$name: the waker wakes the loop";
     my $fired = 0;
     $loop->after(0.001, sub { $fired++ });
-    ok pump($loop, sub { $fired }), "$name: a new timer fires";
+    ok run_until($loop, sub { $fired }), "$name: a new timer fires";
     is $timer_fired, 0, "$name: the 60 s timer is still pending";
 }
 
@@ -169,7 +145,7 @@ sub parent_intact ($name) {
     my %r = $thr->join;
     check_clone_results('joined thread', %r);
     $woken = 0;
-    ok pump($loop, sub { $woken >= 3 }), 'the parent saw the 3 signalled after the thread drained';
+    ok run_until($loop, sub { $woken >= 3 }), 'the parent saw the 3 signalled after the thread drained';
     is $woken, 3, '... exactly 3 (the stop wakeup is not counted)';
     parent_intact('after a joined thread');
 }
@@ -243,7 +219,7 @@ sub parent_intact ($name) {
             return $ok;
         });
     });
-    ok pump($loop, sub { $cb_thread }), 'a thread was created inside a timer callback';
+    ok run_until($loop, sub { $cb_thread }), 'a thread was created inside a timer callback';
     is $cb_thread->join, 1, 'in it, signal works and run_once croaks "another thread" (not "already running")';
     parent_intact('after a thread created in a callback');
 }
@@ -275,7 +251,7 @@ sub parent_intact ($name) {
     parent_intact('after 50 more threads');
     kill TERM => $sleeper;
     waitpid($sleeper, 0), $sleeper_status = $? unless $HAVE_PIDFD;
-    ok pump($loop, sub { defined $sleeper_status }, 10), 'the pid subscription reports the sleeper';
+    ok run_until($loop, sub { defined $sleeper_status }, 10), 'the pid subscription reports the sleeper';
     ok POSIX::WIFSIGNALED($sleeper_status // 0), '... killed by a signal';
 }
 

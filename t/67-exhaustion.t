@@ -12,24 +12,12 @@ use Test::More;
 BEGIN { alarm 60 }
 
 use IO::Handle;
-use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC);
 use Linux::Event;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use LE::Test qw(now rss_kb fd_count read_report);
 
 my $FILE = __FILE__;
-
-sub now () { clock_gettime(CLOCK_MONOTONIC) }
-
-sub rss_kb () {
-    open(my $fh, '<', '/proc/self/status') or die;
-    while (<$fh>) { return $1 if /^VmRSS:\s+(\d+)\s+kB/ }
-    die 'no VmRSS';
-}
-
-sub fd_count () {
-    opendir(my $d, '/proc/self/fd') or die "opendir: $!";
-    my $n = grep { /^\d+$/ } readdir $d;
-    return $n - 1;
-}
 
 # ---------------------------------------------------------------------------
 # Out of fds, in a perl run under `ulimit -n 64`.
@@ -39,12 +27,7 @@ sub fd_count () {
     my $script = do { local $/; <DATA> };
     open(my $out, '-|', 'sh', '-c', 'ulimit -n 64 && exec "$@"', 'sh', $^X, @inc, '-e', $script)
         or die "cannot run sh: $!";
-    my %r;
-    while (my $line = <$out>) {
-        chomp $line;
-        my ($k, $v) = split /\t/, $line, 2;
-        $r{$k} = $v;
-    }
+    my %r = read_report($out);
     close $out;
     my $st = $?;
     is $st, 0, 'the exhausted perl exited normally (no crash)' or diag "wait status $st";

@@ -12,26 +12,11 @@ sub watchdog () { $SIG{ALRM} = 'DEFAULT'; alarm 90 }
 
 use POSIX ();
 use IO::Handle;
-use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC ualarm);
+use Time::HiRes qw(ualarm);
 use Linux::Event;
-
-sub now () { clock_gettime(CLOCK_MONOTONIC) }
-
-# A child that sleeps until each absolute monotonic time in @at and sends
-# $sig to us then.
-sub send_at ($sig, @at) {
-    my $parent = $$;
-    my $pid = fork // die "fork: $!";
-    if (!$pid) {
-        for my $t (@at) {
-            my $d = $t - now();
-            select undef, undef, undef, $d if $d > 0;
-            kill $sig, $parent;
-        }
-        POSIX::_exit(0);
-    }
-    return $pid;
-}
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use LE::Test qw(now send_at);
 
 # ---------------------------------------------------------------------------
 # ALRM (ualarm) while run() is blocked with only a later timer pending.

@@ -7,28 +7,23 @@
 # The issue asks for 10 000 threads (LE_TEST_THREADS overrides the count).
 # Perl clones the whole interpreter for each thread, and with Test::More
 # loaded that takes ~15 ms a thread on this machine (Test2 is big), so the
-# threads run in a separate perl that loads only threads and Linux::Event
-# (~1.5 ms a thread) and reports its figures on stdout.
+# threads run in a separate perl that loads only threads, Linux::Event and
+# the light LE::Test (~1.5 ms a thread) and reports its figures on stdout.
 use v5.36;
 use Test::More;
 
 BEGIN { alarm 170 }
 
-use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC);
-
-sub now () { clock_gettime(CLOCK_MONOTONIC) }
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use LE::Test qw(now read_report);
 
 my $N = $ENV{LE_TEST_THREADS} // 10_000;
 my @inc = map { "-I$_" } grep { !ref } @INC;
 my $script = do { local $/; <DATA> };
 my $t0 = now();
 open(my $out, '-|', $^X, @inc, '-e', $script, $N) or die "cannot run perl: $!";
-my %r;
-while (my $line = <$out>) {
-    chomp $line;
-    my ($k, $v) = split /\t/, $line, 2;
-    $r{$k} = $v;
-}
+my %r = read_report($out);
 close $out;
 my $status = $?;
 my $wall = now() - $t0;
@@ -58,26 +53,13 @@ done_testing;
 __DATA__
 use v5.36;
 use threads;
-use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC);
 use Linux::Event;
+use LE::Test qw(now rss_kb fd_count);    # t/lib is in @INC through -I
 
 $SIG{ALRM} = sub { print "error\ttimed out\n"; exit 1 };
 alarm 160;
 
-sub now () { clock_gettime(CLOCK_MONOTONIC) }
 sub report ($k, $v) { print "$k\t$v\n" }
-
-sub rss_kb () {
-    open(my $fh, '<', '/proc/self/status') or die;
-    while (<$fh>) { return $1 if /^VmRSS:\s+(\d+)\s+kB/ }
-    die 'no VmRSS';
-}
-
-sub fd_count () {
-    opendir(my $d, '/proc/self/fd') or die "opendir: $!";
-    my $n = grep { /^\d+$/ } readdir $d;
-    return $n - 1;
-}
 
 my $N = shift;
 

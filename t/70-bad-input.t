@@ -13,26 +13,14 @@ BEGIN { alarm 60 }
 
 use POSIX ();
 use IO::Handle;
-use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC);
 use Linux::Event;
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use LE::Test qw(now have_pidfd);
 
 my $FILE = __FILE__;
 
-sub now () { clock_gettime(CLOCK_MONOTONIC) }
-
-# pidfd_open(2) exists since Linux 5.3; valgrind 3.19 does not know it
-# (ENOSYS under tools/valgrind). Without it the pid parts are skipped.
-sub have_pidfd () {
-    my $l = Linux::Event->new;
-    my $k = fork // die "fork: $!";
-    if (!$k) { POSIX::_exit(0) }
-    my $ok  = eval { $l->pid($k, sub { }, reap => 0); 1 };
-    my $err = $@;
-    waitpid($k, 0);
-    return $ok || $err !~ /Function not implemented/;
-}
 my $HAVE_PIDFD = have_pidfd();
-diag 'pidfd_open is not available here: the pid subscription parts are skipped' unless $HAVE_PIDFD;
 
 my $loop  = Linux::Event->new;
 my $waker = $loop->waker;

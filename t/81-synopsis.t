@@ -7,8 +7,9 @@ use Test::More;
 use File::Find ();
 use File::Temp ();
 use File::Spec ();
-use POSIX ();
-use Time::HiRes qw(sleep clock_gettime CLOCK_MONOTONIC);
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use LE::Test qw(run_with_timeout);
 
 alarm 300;    # watchdog for the whole test
 
@@ -42,40 +43,13 @@ sub synopsis ($file) {
 # -I for every blib directory this test itself was given (make test), then lib/.
 my @inc = ((map { "-I$_" } grep { !ref && /blib/ } @INC), '-Ilib');
 
-sub run_with_timeout ($script) {
-    my $out = File::Temp->new(SUFFIX => '.out');
-    my $pid = fork // die "fork: $!";
-    if (!$pid) {
-        open(STDOUT, '>', $out->filename) or POSIX::_exit(97);
-        open(STDERR, '>&', \*STDOUT) or POSIX::_exit(97);
-        exec($^X, @inc, $script) or POSIX::_exit(98);
-    }
-    my $deadline = clock_gettime(CLOCK_MONOTONIC) + $TIMEOUT;
-    my $timed_out = 0;
-    while (1) {
-        my $r = waitpid($pid, POSIX::WNOHANG());
-        last if $r == $pid;
-        if (clock_gettime(CLOCK_MONOTONIC) > $deadline) {
-            $timed_out = 1;
-            kill KILL => $pid;
-            waitpid($pid, 0);
-            last;
-        }
-        sleep 0.05;
-    }
-    my $status = $?;
-    open(my $in, '<', $out->filename) or die "$out: $!";
-    my $output = do { local $/; <$in> };
-    return ($status, $timed_out, $output);
-}
-
 for my $module (@modules) {
     my $code = synopsis($module);
     ok(defined $code, "$module has a SYNOPSIS") or next;
     my $tmp = File::Temp->new(SUFFIX => '.pl');
     print {$tmp} $code;
     close $tmp;
-    my ($status, $timed_out, $output) = run_with_timeout($tmp->filename);
+    my ($status, $timed_out, $output) = run_with_timeout([$^X, @inc, $tmp->filename], timeout => $TIMEOUT);
     ok(!$timed_out, "$module SYNOPSIS finishes within $TIMEOUT s");
     is($status, 0, "$module SYNOPSIS exits with status 0")
         or diag("SYNOPSIS of $module:\n$code\noutput:\n$output");

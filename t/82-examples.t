@@ -4,9 +4,10 @@
 use v5.36;
 use Test::More;
 use Config;
-use File::Temp ();
 use POSIX ();
-use Time::HiRes qw(sleep clock_gettime CLOCK_MONOTONIC);
+use FindBin;
+use lib "$FindBin::Bin/lib";
+use LE::Test qw(run_with_timeout);
 
 alarm 300;    # watchdog for the whole test
 
@@ -66,33 +67,6 @@ ok(scalar @examples, 'found examples/') or BAIL_OUT('run this test from the top 
 # examples add lib/ themselves.
 my @inc = map { "-I$_" } grep { !ref && /blib/ } @INC;
 
-sub run_with_timeout (@cmd) {
-    my $out = File::Temp->new(SUFFIX => '.out');
-    my $pid = fork // die "fork: $!";
-    if (!$pid) {
-        open(STDIN, '<', '/dev/null') or POSIX::_exit(97);
-        open(STDOUT, '>', $out->filename) or POSIX::_exit(97);
-        open(STDERR, '>&', \*STDOUT) or POSIX::_exit(97);
-        exec(@cmd) or POSIX::_exit(98);
-    }
-    my $deadline = clock_gettime(CLOCK_MONOTONIC) + $TIMEOUT;
-    my $timed_out = 0;
-    while (1) {
-        last if waitpid($pid, POSIX::WNOHANG()) == $pid;
-        if (clock_gettime(CLOCK_MONOTONIC) > $deadline) {
-            $timed_out = 1;
-            kill KILL => $pid;
-            waitpid($pid, 0);
-            last;
-        }
-        sleep 0.05;
-    }
-    my $status = $?;
-    open(my $in, '<', $out->filename) or die "$out: $!";
-    my $output = do { local $/; <$in> };
-    return ($status, $timed_out, $output);
-}
-
 for my $path (@examples) {
     my ($name) = $path =~ m{([^/]+)\z};
     my $expect = $EXPECT{$name};
@@ -101,7 +75,8 @@ for my $path (@examples) {
         skip "$name needs a perl with ithreads", 3
             if $name =~ /thread/ && !$Config{useithreads};
         my ($args, $patterns) = @$expect;
-        my ($status, $timed_out, $output) = run_with_timeout($^X, @inc, $path, @$args);
+        my ($status, $timed_out, $output) = run_with_timeout([$^X, @inc, $path, @$args],
+            timeout => $TIMEOUT, stdin => '/dev/null');
         ok(!$timed_out, "$name: finishes within $TIMEOUT s");
         is($status, 0, "$name: exits with status 0") or diag($output);
         my @missing = grep { $output !~ $_ } @$patterns;
