@@ -8,7 +8,7 @@
 //! counts in `signal_counts`, and the next cycle dispatches them before it
 //! waits again.
 
-use super::core::{ERROR, Held, LoopCore, READ, WRITE};
+use super::core::{ERROR, Held, IoWatch, LoopCore, READ, WRITE};
 use super::ffi::{self, Interp, SV};
 use super::xs::{Failure, release};
 use crate::interest::plan;
@@ -153,8 +153,12 @@ pub fn cycle(
         ran += dispatch_ready(p, core, loop_sv, ready)?;
     }
 
-    let now = core.engine.borrow().now();
-    loop {
+    // The clock is read only when there are timers at all.
+    let now = {
+        let engine = core.engine.borrow();
+        engine.next_deadline().map(|_| engine.now())
+    };
+    while let Some(now) = now {
         let due = core.engine.borrow_mut().pop_due_timer(now, mark);
         let Some(cb) = due else { break };
         let r = call(p, core, cb, &mut [loop_sv]);
@@ -166,7 +170,7 @@ pub fn cycle(
 }
 
 enum Kind {
-    Io,
+    Io(IoSnapshot),
     Waker,
     Signals,
     Child,
@@ -180,13 +184,17 @@ fn dispatch_ready(
 ) -> Result<usize, Failure> {
     let kind = match core.engine.borrow().source(ready.token) {
         None => return Ok(0), // replaced or cancelled since the wait
-        Some(Source::Io { .. }) => Kind::Io,
+        Some(Source::Io {
+            payload: Held::Io(w),
+            ..
+        }) => Kind::Io(IoSnapshot::of(w)),
+        Some(Source::Io { .. }) => return Ok(0),
         Some(Source::Waker) => Kind::Waker,
         Some(Source::Signals) => Kind::Signals,
         Some(Source::Child { .. }) => Kind::Child,
     };
     match kind {
-        Kind::Io => dispatch_io(p, core, loop_sv, ready),
+        Kind::Io(w) => dispatch_io(p, core, loop_sv, ready, w),
         Kind::Waker => dispatch_wakeup(p, core, loop_sv),
         Kind::Signals => {
             read_signals(core)?;
@@ -205,17 +213,23 @@ struct IoSnapshot {
     on: [bool; 3],
 }
 
+impl IoSnapshot {
+    fn of(w: &IoWatch) -> IoSnapshot {
+        IoSnapshot {
+            object: w.object,
+            fh: w.fh,
+            cb: w.cb,
+            on: [w.on(READ), w.on(WRITE), w.on(ERROR)],
+        }
+    }
+}
+
 fn io_snapshot(core: &LoopCore, token: Token) -> Option<IoSnapshot> {
     match core.engine.borrow().source(token) {
         Some(Source::Io {
             payload: Held::Io(w),
             ..
-        }) => Some(IoSnapshot {
-            object: w.object,
-            fh: w.fh,
-            cb: w.cb,
-            on: [w.on(READ), w.on(WRITE), w.on(ERROR)],
-        }),
+        }) => Some(IoSnapshot::of(w)),
         _ => None,
     }
 }
@@ -225,10 +239,8 @@ fn dispatch_io(
     core: &LoopCore,
     loop_sv: *mut SV,
     ready: Ready,
+    w: IoSnapshot,
 ) -> Result<usize, Failure> {
-    let Some(w) = io_snapshot(core, ready.token) else {
-        return Ok(0);
-    };
     // SAFETY: `w.fh` is the weak handle reference this watcher holds.
     if unsafe { ffi::le_handle_fd(p, w.fh) } != token_fd(ready.token) {
         // The user dropped or closed the handle: forget it without a word.
