@@ -50,7 +50,9 @@ pub struct Shared {
 
 impl Shared {
     /// Asks the loop to return from `run`; from another thread the waker (if
-    /// any) interrupts a blocked wait.
+    /// any) interrupts a blocked wait.  The owning thread cannot be blocked
+    /// while it calls this, and a wakeup left behind would end its next
+    /// `run_once()` early with nothing to dispatch, so it only sets the flag.
     pub fn stop(&self, from_other_thread: bool) {
         self.running.store(false, Ordering::Release);
         if from_other_thread && let Some(w) = self.waker.get() {
