@@ -228,7 +228,6 @@ int le_global_destruct(pTHX) { return PL_phase == PERL_PHASE_DESTRUCT; }
 
 void le_croak_sv(pTHX_ SV *err) { croak_sv(sv_2mortal(err)); }
 
-
 /* ---- calling Perl ------------------------------------------------------ */
 
 /*
