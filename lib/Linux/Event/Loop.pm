@@ -509,6 +509,43 @@ unchanged (the same string or the same object); the loop stays consistent,
 nothing pending is lost (events not yet dispatched in that cycle are
 dispatched by the next one), and it can be run again.
 
+=head1 CALLBACKS THAT CHANGE THE LOOP
+
+A callback may do anything to the loop that runs it; what happens is:
+
+=over 4
+
+=item * dropping the last reference to the loop
+
+The loop keeps itself alive until C<run>/C<run_once> returns, then it is
+freed (its watchers become inactive, its timers and subscriptions go away).
+
+=item * calling C<run> or C<run_once> on the same loop
+
+Croaks with C<already running>.  Running a different loop is allowed.
+
+=item * unwatching, cancelling or re-watching its own descriptor
+
+Takes effect at once: the old watcher never fires again (not even the write
+half of the current dispatch), a new watcher on the same descriptor gets the
+next event.
+
+=item * cancelling timers, including every pending one
+
+Cancelled timers never fire, even if they were due in the same cycle.
+
+=item * C<exit>
+
+The program exits with that status and its C<END> blocks run, as from any
+Perl code; the loop releases nothing on the way out.
+
+=item * C<fork>
+
+In the child, the callback's return into the parent's loop croaks (the loop
+belongs to the parent); the parent goes on as usual.
+
+=back
+
 =head1 THREADS AND FORK
 
 A loop belongs to the interpreter (ithread) that created it.  When a thread
