@@ -32,6 +32,16 @@ I32 le_xs_begin(pTHX_ I32 *axp) {
 
 SV *le_xs_arg(pTHX_ I32 ax, I32 i) { return PL_stack_base[ax + i]; }
 
+/* Runs the get-magic (a tied FETCH, say) of every argument up front, while
+ * the XSUB holds nothing: it is Perl code and may die.  Everything below
+ * reads values without magic (the _nomg forms), so no other argument access
+ * can run Perl code. */
+void le_xs_getmagic(pTHX_ I32 ax, I32 items) {
+    I32 i;
+    for (i = 0; i < items; i++)
+        SvGETMAGIC(PL_stack_base[ax + i]);
+}
+
 I32 le_xs_ix(CV *cv) { return XSANY.any_i32; }
 
 /* Leave the XSUB returning `sv` (or the empty list for NULL). */
@@ -56,13 +66,13 @@ SV *le_no(pTHX) { return &PL_sv_no; }
 SV *le_new_iv(pTHX_ IV v) { return newSViv(v); }
 SV *le_new_uv(pTHX_ UV v) { return newSVuv(v); }
 SV *le_new_pv(pTHX_ const char *s, STRLEN len) { return newSVpvn(s, len); }
-SV *le_new_copy(pTHX_ SV *sv) { return newSVsv(sv); }
+SV *le_new_copy(pTHX_ SV *sv) { return newSVsv_nomg(sv); }
 SV *le_mortal(pTHX_ SV *sv) { return sv_2mortal(sv); }
 void le_set_uv(pTHX_ SV *sv, UV v) { sv_setuv(sv, v); }
 void le_inc(SV *sv) { SvREFCNT_inc_simple_void(sv); }
 void le_dec(pTHX_ SV *sv) { SvREFCNT_dec(sv); }
 int le_ok(SV *sv) { return sv && SvOK(sv); }
-int le_true(pTHX_ SV *sv) { return sv && SvTRUE(sv); }
+int le_true(pTHX_ SV *sv) { return sv && SvTRUE_nomg(sv); }
 int le_is_code(SV *sv) { return sv && SvROK(sv) && SvTYPE(SvRV(sv)) == SVt_PVCV; }
 int le_is_ref(SV *sv) { return sv && SvROK(sv); }
 
@@ -92,7 +102,7 @@ int le_classify(pTHX_ SV *sv, NV *nv, UV *uv) {
         n = SvNVX(sv);
     } else if (SvPOK(sv)) {
         STRLEN len;
-        const char *pv = SvPV_const(sv, len);
+        const char *pv = SvPV_nomg_const(sv, len);
         UV value = 0;
         int flags = grok_number(pv, len, &value);
         if (!flags)
@@ -116,7 +126,7 @@ int le_classify(pTHX_ SV *sv, NV *nv, UV *uv) {
     return 2;
 }
 
-const char *le_pv(pTHX_ SV *sv, STRLEN *len) { return SvPV(sv, *len); }
+const char *le_pv(pTHX_ SV *sv, STRLEN *len) { return SvPV_nomg(sv, *len); }
 
 /* ---- references and objects -------------------------------------------- */
 
@@ -143,7 +153,7 @@ SV *le_new_object(pTHX_ const char *class, SV **items, I32 n) {
 
 /* Stores a copy of `src` in element i of an object's array. */
 void le_object_set(pTHX_ SV *rv, I32 i, SV *src) {
-    av_store((AV *)SvRV(rv), i, newSVsv(src));
+    av_store((AV *)SvRV(rv), i, newSVsv_nomg(src));
 }
 
 /* Element i of the array behind an object reference, or NULL. */

@@ -27,6 +27,7 @@ pub const KIND_WAKER: c_int = 1;
 unsafe extern "C" {
     pub fn le_xs_begin(p: *mut Interp, ax: *mut i32) -> i32;
     pub fn le_xs_arg(p: *mut Interp, ax: i32, i: i32) -> *mut SV;
+    pub fn le_xs_getmagic(p: *mut Interp, ax: i32, items: i32);
     pub fn le_xs_ix(cv: *mut CV) -> i32;
     pub fn le_xs_return(p: *mut Interp, ax: i32, sv: *mut SV);
     pub fn le_newxs(p: *mut Interp, name: *const c_char, f: Xsub, ix: i32) -> *mut CV;

@@ -48,6 +48,9 @@ impl Args {
         let items = unsafe { ffi::le_xs_begin(p, &mut ax) };
         // SAFETY: `cv` is the CV being called.
         let ix = unsafe { ffi::le_xs_ix(cv) };
+        // SAFETY: the arguments of this call; nothing of ours exists yet, so a
+        // die in a tied FETCH crosses no Rust frame with something to drop.
+        unsafe { ffi::le_xs_getmagic(p, ax, items) };
         Args { p, ix, ax, items }
     }
 
