@@ -10,7 +10,8 @@ use Linux::Event;
 my $FILE = __FILE__;
 
 # ---------------------------------------------------------------------------
-# All six packages are loaded by `use Linux::Event;` alone, all at 0.007.
+# All nine packages are loaded by `use Linux::Event;` alone, all at 0.009
+# (the API is 0.007's, which 0.008 and 0.009 kept).
 # ---------------------------------------------------------------------------
 my @packages = qw(
     Linux::Event
@@ -18,7 +19,10 @@ my @packages = qw(
     Linux::Event::Watcher
     Linux::Event::Wakeup
     Linux::Event::Signal
+    Linux::Event::Signal::Subscription
     Linux::Event::Pid
+    Linux::Event::Pid::Subscription
+    Linux::Event::Loop::Clock
 );
 
 for my $pkg (@packages) {
@@ -26,8 +30,8 @@ for my $pkg (@packages) {
     ok exists $INC{$file}, "$pkg loaded by 'use Linux::Event' ($file in %INC)";
     my $v = do { no strict 'refs'; ${"${pkg}::VERSION"} };
     ok defined $v, "$pkg has a \$VERSION";
-    is $v, '0.007', "$pkg \$VERSION eq '0.007'";
-    is $pkg->VERSION, '0.007', "$pkg->VERSION eq '0.007'";
+    is $v, '0.009', "$pkg \$VERSION eq '0.009'";
+    is $pkg->VERSION, '0.009', "$pkg->VERSION eq '0.009'";
 }
 
 # No module outside Perl's core is needed at run time.

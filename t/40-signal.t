@@ -70,7 +70,7 @@ my $loop = Linux::Event->new;
     my $sub = $loop->signal('USR1', sub { });
     ok blessed($sub), 'signal() returns an object';
     can_ok $sub, qw(cancel is_active);
-    like ref($sub), qr/\ALinux::Event::Signal\b/, 'the subscription is a Linux::Event::Signal(::*) object';
+    isa_ok $sub, 'Linux::Event::Signal::Subscription', 'the subscription';
     ok $sub->is_active, 'new subscription is active';
     ok $sub->cancel, 'cancel: true the first time';
     ok !$sub->is_active, 'inactive after cancel';
@@ -183,6 +183,9 @@ for my $case (
     [$SIGNO{USR1},      'USR1'],
     [$SIGNO{TERM},      'TERM'],
     ["$SIGNO{USR2}",    'USR2'],
+    [' usr1 ',          'USR1'],
+    ["\tSIGTERM\n",     'TERM'],
+    [" $SIGNO{USR2} ",  'USR2'],
 ) {
     my ($spec, $name) = @$case;
     my $want = $SIGNO{$name};
@@ -275,7 +278,7 @@ drain_pending($loop);
     is scalar(@a), 0, 'replaced handler never fires';
     is scalar(@b), 1, 'replacement fired once';
 
-    $sa->cancel;    # its return value is not specified; it must not touch $sb
+    is $sa->cancel, 0, "replaced subscription's cancel returns 0 (it handles nothing)";
     ok $sb->is_active, "replaced subscription's cancel leaves the replacement active";
     @b = ();
     kill 'USR1', $$;

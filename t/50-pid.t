@@ -61,7 +61,7 @@ my $loop = Linux::Event->new;
     my $sub = $loop->pid($pid, sub { push @calls, [@_] }, data => $data);
     ok blessed($sub), 'pid() returns an object';
     can_ok $sub, qw(cancel is_active);
-    like ref($sub), qr/\ALinux::Event::Pid\b/, 'the subscription is a Linux::Event::Pid(::*) object';
+    isa_ok $sub, 'Linux::Event::Pid::Subscription', 'the subscription';
     ok $sub->is_active, 'subscription active before the exit';
     run_for($loop, 0.1);
     is scalar(@calls), 0, 'no callback while the child runs';

@@ -1,7 +1,7 @@
 package Linux::Event;
 use v5.36;
 
-our $VERSION = '0.007';
+our $VERSION = '0.009';
 
 use Carp ();
 require XSLoader;
@@ -14,7 +14,7 @@ use Linux::Event::Signal;
 use Linux::Event::Pid;
 
 our @CARP_NOT = qw(Linux::Event::Loop Linux::Event::Watcher Linux::Event::Wakeup
-    Linux::Event::Signal Linux::Event::Pid);
+    Linux::Event::Signal Linux::Event::Pid Linux::Event::Loop::Clock);
 
 sub new ($class, @args) {
     return Linux::Event::Loop->new(@args);
@@ -64,9 +64,11 @@ distribution's XS module; the Perl modules are thin layers that check
 arguments and carry this documentation.  Nothing outside Perl's core is
 needed at run time.
 
-C<use Linux::Event;> loads everything: L<Linux::Event::Loop>,
-L<Linux::Event::Watcher>, L<Linux::Event::Wakeup>, L<Linux::Event::Signal>
-and L<Linux::Event::Pid>.
+C<use Linux::Event;> loads everything: L<Linux::Event::Loop> (and its
+L<Linux::Event::Loop::Clock>), L<Linux::Event::Watcher>,
+L<Linux::Event::Wakeup>, L<Linux::Event::Signal> (and
+L<Linux::Event::Signal::Subscription>) and L<Linux::Event::Pid> (and
+L<Linux::Event::Pid::Subscription>).
 
 =head1 METHODS
 
@@ -138,43 +140,144 @@ C<signal> and C<drain>; a forked child may only C<signal> the parent's waker
 so, and a clone never frees, closes or changes the original's state.
 See L<Linux::Event::Loop/THREADS AND FORK> for the details.
 
+=head1 VERSION NUMBER AND API
+
+The API is the one of C<Linux::Event> 0.007, method for method.  Upstream
+0.008 and 0.009 changed only a private timer re-arm and kept that API, and
+distributions built on it ask for C<< Linux::Event => 0.009 >>; so this
+distribution is version 0.009, and it satisfies them.
+
 =head1 DIFFERENCES FROM UPSTREAM 0.007
 
-The API is the one of C<Linux::Event> 0.007, method for method.  Where this
-implementation behaves differently:
+Everything a program written for 0.007 could notice, one item each; each is
+on purpose, for the reason given.
 
 =over 4
 
-=item *
+=item * Dependencies
 
 The engine is written in Rust and uses epoll, eventfd, signalfd and pidfd
 directly: nothing outside Perl's core is needed at run time (0.007 needed
-L<Linux::FD> and friends, loaded lazily for the waker).
+L<Linux::Epoll>, L<Linux::FD> and L<Linux::Event::Clock>).
 
-=item *
+=item * Injected objects
 
-The waker's descriptor is reserved: C<< $loop->watch($waker->fh, ...) >>
-croaks instead of silently replacing the loop's internal watcher.
+The C<clock>, C<timer> and backend objects that 0.007's C<new> accepted (its
+tests used them to stand in for the kernel) croak, saying they are not
+supported: the engine has no Perl-level parts to replace.
 
-=item *
+=item * C<timer>, C<backend> and C<sched>
 
-L<Linux::Event::Wakeup/on_wakeup> is new: it is the way to react to wakeups
-in the loop.
+These accessors croak, saying what to use instead
+(L<Linux::Event::Loop/timer, backend, sched>): the timerfd wrapper, epoll
+backend and timer queue they returned are part of the engine here.
 
-=item *
+=item * The clock is not ticked by the loop
+
+C<< $loop->clock >> is a L<Linux::Event::Loop::Clock> (not a
+C<Linux::Event::Clock>) with the same methods and timebase, but the loop
+does not tick it: its cached time changes only when the program calls
+C<tick>.  0.007 ticked it in every C<run_once> and C<after>.  Ticking a Perl
+object in every cycle would cost every program; the engine reads the clock
+itself.  Call C<tick> before C<now_ns>, C<now_s> or a deadline helper, as
+0.007's own examples do.
+
+=item * I/O before timers within a cycle
+
+0.007's C<run_once> ran the timers that were due first and then waited for
+descriptors; here one cycle waits, dispatches the ready descriptors, then
+runs the due timers (L</ONE CYCLE>), so a timer due at the start of
+C<run_once(0)> runs after that poll's I/O callbacks, in the same call.
+Waiting first lets a timer and an event that become due during the same
+wait be handled in one cycle.
+
+=item * Handles are held weakly
+
+0.007 kept a strong reference to every watched handle, so a handle stayed
+open while it was watched.  Here the loop never keeps a handle alive: when
+the program drops its last reference, the handle closes and its watcher
+goes quietly (L<Linux::Event::Loop/watch>).  Keep the handle (or the
+watcher's owner) for as long as it should be watched.  In turn, a cancelled
+or replaced watcher's C<fh> still returns the handle while it exists (0.007
+cleared it to undef on cancel).
+
+=item * The waker's descriptor is reserved
+
+C<< $loop->watch($waker->fh, ...) >> croaks instead of silently replacing
+the loop's internal watcher (0.007 documented that it must not be done);
+L<Linux::Event::Wakeup/on_wakeup> is the way to react to wakeups.
+
+=item * C<stop> from another thread
 
 C<< $loop->stop >> is safe to call from another ithread, and then wakes a
-blocked C<run> through the waker.
+blocked C<run> through the waker; wakeups caused by C<stop> are not counted
+by C<drain> or C<on_wakeup> (0.007's C<stop> signalled the waker like any
+other wakeup).
 
-=item *
+=item * Threads and fork
 
 Loops, wakers, watchers and subscriptions are safe to clone into ithreads
-and to inherit across C<fork> (see L</THREADS AND FORK>).
+and to inherit across C<fork>; in a thread or a child that does not own the
+loop, the methods that would change it croak (L</THREADS AND FORK>).  0.007
+had no such rules: a forked child that ran the inherited loop took events
+from the parent's epoll set.
 
-=item *
+=item * What C<run_once> returns
 
-The injected C<clock>, C<timer> and backend objects that 0.007 accepted in
-C<new> (its tests used them) are not supported and croak.
+The number of callbacks the cycle ran; 0.007 returned (without documenting
+it) the number of descriptors the kernel reported ready.
+
+=item * C<cancel> of a reference
+
+C<< $loop->cancel($ref) >> croaks (an id is never a reference, so it is a
+bug); 0.007 returned 0.  C<undef>, fired, cancelled and never-issued ids
+return 0 as in 0.007.
+
+=item * Signals that can never arrive croak
+
+C<< $loop->signal >> croaks on C<0>, numbers above 64, C<KILL> and C<STOP>
+(C<unknown signal>, C<cannot handle signal>).  0.007 accepted them and the
+handler could never run; a subscription that can never fire is a bug to
+report at once.
+
+=item * A replaced signal subscription
+
+When a later subscription replaces a signal subscription, the replaced one
+reports C<is_active> 0 and its C<cancel> returns 0 (0.007: 1 and 1).  It no
+longer handles anything, so it says so; as in 0.007, its C<cancel> never
+removes the replacement.
+
+=item * Adaptor objects share the loop's handlers
+
+C<< Linux::Event::Signal->new(loop => $loop) >> and
+C<< Linux::Event::Pid->new(loop => $loop) >> share the loop's one handler
+per signal and one subscription per pid with C<< $loop->signal >> and
+C<< $loop->pid >>, so a later registration through any of them replaces an
+earlier one.  In 0.007 each adaptor had its own signalfd or table, and two
+adaptors could hold handlers for the same signal or pid, one of which then
+lost the race.
+
+=item * C<pid> checks the child at once
+
+With C<< reap => 1 >>, C<< $loop->pid >> croaks at once for a process that is
+not a child of this one (C<not a child of this process>), and for one that
+does not exist (C<no such process>); 0.007 croaked later, from C<run>, when
+the process exited.
+
+=item * Wording of errors, and stricter arguments
+
+Every croak names the problem in its own words (0.007's messages were
+different, such as C<cb is required>), is reported from the caller's line,
+and more bad input croaks instead of misbehaving later: unknown C<watch>
+keys are reported as C<unknown watch args>, a time that is not a finite
+number, a pid with leading zeros or above 2**31-1, a handle without a
+descriptor, wrong argument counts (C<Usage:>).
+
+=item * Additions
+
+What 0.007 did not have: L<Linux::Event::Wakeup/on_wakeup>,
+C<is_active> on pid subscriptions, and signal names as this perl's
+C<%Config> knows them, such as C<'RTMIN+1'>.
 
 =back
 
@@ -223,6 +326,6 @@ Same terms as Perl itself.
 
 =head1 VERSION
 
-This document describes Linux::Event version 0.007.
+This document describes Linux::Event version 0.009.
 
 =cut

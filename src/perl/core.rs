@@ -46,7 +46,7 @@ impl IoWatch {
 
 /// A subscription's Perl side (a signal handler or a child watch).
 pub struct Subscription {
-    /// The Linux::Event::Signal / ::Pid object.
+    /// The Linux::Event::Signal::Subscription / ::Pid::Subscription object.
     pub object: *mut SV,
     pub cb: *mut SV,
     pub data: *mut SV,

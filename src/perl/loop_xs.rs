@@ -165,24 +165,29 @@ fn schedule(a: Args) -> XsResult {
 }
 xsub!(xs_schedule, schedule);
 
+/// cancel($id) -> 1 or 0.  Like 0.007, anything that is not a pending id
+/// (undef, a fired or never-issued id, any other plain scalar) is simply
+/// not found: teardown code cancels ids that may never have been armed.
+/// Only a reference croaks: it can never be an id, so it is a bug.
 fn cancel(a: Args) -> XsResult {
     a.expect(2, 2, "$loop->cancel($timer_id)")?;
-    let id = match classify(a.p, a.get(1)) {
-        Num::UInt(id) => id,
-        _ => {
-            return croak(format!(
-                "cancel: timer id must be an id returned by after or at, not {}",
-                describe(a.p, a.get(1))
-            ));
-        }
-    };
+    // SAFETY: the shim handles any SV.
+    if unsafe { ffi::le_is_ref(a.get(1)) } != 0 {
+        return croak(format!(
+            "cancel: timer id must be an id returned by after or at, not {}",
+            describe(a.p, a.get(1))
+        ));
+    }
     let (_, core) = owner_core(a)?;
+    let Num::UInt(id) = classify(a.p, a.get(1)) else {
+        return ret_bit(a.p, false);
+    };
     let cb = core.engine.borrow_mut().cancel_timer(id);
     let found = cb.is_some();
     if let Some(cb) = cb {
         release(a.p, cb);
     }
-    ret_bool(a.p, found)
+    ret_bit(a.p, found)
 }
 xsub!(xs_cancel, cancel);
 
@@ -335,7 +340,7 @@ fn data_copy(p: *mut Interp, sv: *mut SV) -> *mut SV {
     unsafe { ffi::le_new_copy(p, sv) }
 }
 
-/// _signal(\@signos, $cb, $data) -> Linux::Event::Signal object covering
+/// _signal(\@signos, $cb, $data) -> Linux::Event::Signal::Subscription covering
 /// every signal in the list (Loop.pm resolved names to numbers).
 fn signal(a: Args) -> XsResult {
     a.expect(4, 4, "$loop->_signal(\\@signos, $cb, $data)")?;
@@ -373,7 +378,7 @@ fn signal(a: Args) -> XsResult {
             ffi::le_new_uv(p, id),
         ]
     };
-    let object = new_object(p, c"Linux::Event::Signal", &mut items);
+    let object = new_object(p, c"Linux::Event::Signal::Subscription", &mut items);
     let ret = mortal_ref(p, object);
     let mut replaced = Vec::new();
     for (i, &signo) in signos.iter().enumerate() {
@@ -394,7 +399,7 @@ fn signal(a: Args) -> XsResult {
 }
 xsub!(xs_signal, signal);
 
-/// _pid($pid, $cb, $data, $reap) -> Linux::Event::Pid object
+/// _pid($pid, $cb, $data, $reap) -> Linux::Event::Pid::Subscription
 fn pid(a: Args) -> XsResult {
     a.expect(5, 5, "$loop->_pid($pid, $cb, $data, $reap)")?;
     let p = a.p;
@@ -420,7 +425,7 @@ fn pid(a: Args) -> XsResult {
             token_sv,
         ]
     };
-    let object = new_object(p, c"Linux::Event::Pid", &mut items);
+    let object = new_object(p, c"Linux::Event::Pid::Subscription", &mut items);
     let sub = Subscription {
         object,
         cb: hold(cb),

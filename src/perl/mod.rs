@@ -1,6 +1,7 @@
 //! The XS glue: everything that touches Perl values.  It calls the engine
 //! for all system work and the C shim for Perl's macros.
 
+mod clock_xs;
 mod core;
 mod dispatch;
 pub mod ffi;
@@ -38,6 +39,7 @@ pub unsafe extern "C" fn boot_Linux__Event(p: *mut Interp, cv: *mut CV) {
     watcher_xs::register(&mut reg);
     waker_xs::register(&mut reg);
     subscription_xs::register(&mut reg);
+    clock_xs::register(&mut reg);
     // SAFETY: the boot XSUB returns true, with nothing of ours left to drop.
     unsafe { xs::finish(args, xs::ret_bool(p, true)) }
 }

@@ -1,4 +1,5 @@
-//! XSUBs of Linux::Event::Signal and Linux::Event::Pid subscriptions:
+//! XSUBs of Linux::Event::Signal::Subscription and
+//! Linux::Event::Pid::Subscription:
 //! blessed arrays [weak loop, signal numbers (array ref) or pid, id or token].
 
 use super::core::Held;
@@ -7,8 +8,8 @@ use super::objects::{KEY, field, is_object, owner};
 use super::xs::*;
 use crate::reactor::{MAX_SIGNAL, Source};
 
-const SIGNAL: &std::ffi::CStr = c"Linux::Event::Signal";
-const PID: &std::ffi::CStr = c"Linux::Event::Pid";
+const SIGNAL: &std::ffi::CStr = c"Linux::Event::Signal::Subscription";
+const PID: &std::ffi::CStr = c"Linux::Event::Pid::Subscription";
 const ID: i32 = 2;
 
 /// The object, its key (pid, or for signals a reference to the array of
@@ -27,7 +28,7 @@ fn this(a: Args) -> Result<(*mut ffi::SV, *mut ffi::SV, u64), Failure> {
     }
 }
 
-/// The signal numbers a Linux::Event::Signal object covers.
+/// The signal numbers a signal subscription covers.
 fn signal_numbers(p: *mut ffi::Interp, list: *mut ffi::SV) -> impl Iterator<Item = usize> {
     (0..).map_while(move |i| {
         let n = field(list, i);
@@ -82,8 +83,9 @@ fn cancel(a: Args) -> XsResult {
 xsub!(xs_cancel, cancel);
 
 pub fn register(reg: &mut dyn FnMut(&str, ffi::Xsub, i32)) {
-    reg("Linux::Event::Signal::is_active", xs_is_active, 0);
-    reg("Linux::Event::Signal::cancel", xs_cancel, 0);
-    reg("Linux::Event::Pid::is_active", xs_is_active, 1);
-    reg("Linux::Event::Pid::cancel", xs_cancel, 1);
+    for (class, ix) in [(SIGNAL, 0), (PID, 1)] {
+        let class = class.to_string_lossy();
+        reg(&format!("{class}::is_active"), xs_is_active, ix);
+        reg(&format!("{class}::cancel"), xs_cancel, ix);
+    }
 }

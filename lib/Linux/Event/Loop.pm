@@ -1,12 +1,13 @@
 package Linux::Event::Loop;
 use v5.36;
 
-our $VERSION = '0.007';
+our $VERSION = '0.009';
 
 use Carp ();
 use Config ();
 use Scalar::Util ();
 use Linux::Event ();
+use Linux::Event::Loop::Clock ();
 
 our @CARP_NOT = qw(Linux::Event Linux::Event::Watcher Linux::Event::Wakeup
     Linux::Event::Signal Linux::Event::Pid);
@@ -88,8 +89,8 @@ sub unwatch {
     _check_self($self);
     Carp::croak('Usage: $loop->unwatch($fh)') if @_ != 2;
     my (undef, $fd) = _handle($fh);
-    return !!0 unless defined $fd;
-    return Linux::Event::_internal(sub { $self->_unwatch_fd($fd) }) ? 1 : !!0;
+    return 0 unless defined $fd;
+    return Linux::Event::_internal(sub { $self->_unwatch_fd($fd) }) ? 1 : 0;
 }
 
 sub waker {
@@ -105,6 +106,28 @@ sub waker {
     return $self->{waker} = $waker;
 }
 
+# The loop's clock, a Linux::Event::Loop::Clock made on first use.
+sub clock {
+    my ($self) = @_;
+    _check_self($self);
+    Carp::croak('Usage: $loop->clock') if @_ != 1;
+    return $self->{clock} //= Linux::Event::Loop::Clock->new;
+}
+
+# 0.007's accessors for its Perl-level parts, which live in the engine here.
+my %INSTEAD = (
+    timer   => 'the loop has no timerfd object; use $loop->after or $loop->at to schedule '
+        . 'timers and $loop->cancel to cancel them',
+    backend => 'the epoll backend is part of the engine, with no Perl object; '
+        . 'use $loop->watch, $loop->unwatch and $loop->run_once',
+    sched   => 'the timer queue is part of the engine, with no Perl object; use $loop->after '
+        . 'and $loop->at (in seconds), $loop->cancel, and $loop->clock for the time',
+);
+for my $name (sort keys %INSTEAD) {
+    no strict 'refs';
+    *{$name} = sub { Carp::croak("Linux::Event::Loop->$name is not available: $INSTEAD{$name}") };
+}
+
 # Signal names from this perl's %Config, without the SIG prefix.
 my %SIGNO;
 {
@@ -117,8 +140,8 @@ my %SIGNO;
 sub _signal_number ($sig) {
     Carp::croak('signal: undefined signal') unless defined $sig;
     Carp::croak('signal: a signal must be a number or a name, not a reference') if ref $sig;
-    return 0 + $sig if $sig =~ /\A[1-9][0-9]*\z/ && $sig <= 64;
-    my $name = uc $sig;
+    my $name = uc($sig =~ s/\A\s+|\s+\z//gr);
+    return 0 + $name if $name =~ /\A[0-9]+\z/ && $name >= 1 && $name <= 64;
     $name =~ s/\ASIG//;
     return $SIGNO{$name} if exists $SIGNO{$name};
     if ($name =~ /\ARTM(IN|AX)([+-])([0-9]+)\z/ && exists $SIGNO{"RTM$1"}) {
@@ -227,6 +250,29 @@ accepted for its tests: they are not supported, and the message says so.
 
 C<< Linux::Event->new(%options) >> is the same constructor.
 
+=head1 ACCESSORS
+
+=head2 clock
+
+  my $clock = $loop->clock;
+  $clock->tick;
+  $loop->at($clock->now_s + 0.08, sub ($loop) { ... });
+
+Returns the loop's L<Linux::Event::Loop::Clock>, made on first use (later
+calls return the same object): the methods of Linux::Event::Clock 0.011
+(C<tick>, C<now_ns>, C<now_s>, C<deadline_after> and the other deadline
+helpers), on C<CLOCK_MONOTONIC>, the timebase of L</at>.  Its time is the
+one cached by its last C<tick>: the loop does not tick it, so call C<tick>
+before reading it.  Croaks if given arguments (C<Usage:>).
+
+=head2 timer, backend, sched
+
+0.007 returned its timerfd wrapper, its epoll backend object and its timer
+queue object.  Here they are part of the engine and have no Perl object, so
+these three croak, saying what to use instead: C<after>, C<at> and
+C<cancel> for timers, C<watch>, C<unwatch> and C<run_once> for the backend,
+and C<clock> for the time.
+
 =head1 RUNNING
 
 =head2 run
@@ -256,7 +302,10 @@ Does at most one wait/dispatch cycle and returns the number of callbacks it
 ran (0 when the timeout passed with nothing to do).  Each timer, I/O,
 C<on_wakeup>, signal and child callback counts one; running Perl's deferred
 C<%SIG> handlers counts one; a wakeup with no C<on_wakeup> handler, or a
-signal with no handler, is consumed and counts nothing.
+signal with no handler, is consumed and counts nothing.  (0.007 returned,
+without documenting it, the number of descriptors the kernel reported
+ready, and 0 when C<stop> ended the cycle before its wait; the count of
+callbacks says what the cycle did, which is what callers test.)
 
 With no timeout (or undef) it blocks until the next timer is due or
 something is ready; like C<run>, it blocks until a C<%SIG> handler runs if
@@ -343,11 +392,14 @@ a callback that is not a CODE reference.
 =head2 cancel
 
   my $removed = $loop->cancel($id);
+  $loop->cancel($self->{idle_timer});   # fine even if it was never armed
 
-True (1) if a pending timer was removed; false (the empty string) for an
-unknown, fired or already cancelled id.  Croaks if C<$id> is undefined or
-not a non-negative integer (C<timer id must be an id returned by after or
-at>).
+1 if a pending timer was removed; 0 for C<undef> and for any other value
+that is not the id of a pending timer (an id that fired, was cancelled or
+was never issued, or any other plain value), as in 0.007: teardown code may
+cancel ids that were never armed.  Croaks if C<$id> is a reference or an
+object (C<timer id must be an id returned by after or at>), which can only
+be a mistake, and unless given exactly one argument (C<Usage:>).
 
 =head1 I/O WATCHERS
 
@@ -417,9 +469,8 @@ closing a handle to remove the watcher at once.
 
   my $removed = $loop->unwatch($fh);
 
-Removes the watcher of C<$fh>'s descriptor: true (1) if a watcher was
-removed, false (the empty string, no error) if there was none, including for
-undef or a closed handle.  Safe to repeat.  The handle is not closed.  Croaks
+Removes the watcher of C<$fh>'s descriptor: 1 if a watcher was removed, 0
+(no error) if there was none, including for undef or a closed handle.  Safe to repeat.  The handle is not closed.  Croaks
 unless given exactly one argument (C<Usage:>).
 
 =head2 Dispatch order
@@ -476,7 +527,8 @@ another thread if the waker does not exist yet.
 
 Subscribes to a signal, given by number or by name (with or without C<SIG>,
 in any case), or to an array reference of them, through the loop's
-signalfd, and returns a L<Linux::Event::Signal>.  The only option is
+signalfd, and returns a L<Linux::Event::Signal::Subscription>.  Names may
+have surrounding white space.  The only option is
 C<data>.  Croaks on a missing callback (C<Usage:>), a callback that is not a
 CODE reference, an odd number of options, unknown options
 (C<unknown signal args: x>), an undefined signal, a reference, an empty
@@ -492,7 +544,8 @@ processes.
   my $sub = $loop->pid($pid, sub ($loop, $pid, $status, $data) { ... }, reap => 1);
 
 Calls the callback once when process C<$pid> exits (through a pidfd), and
-returns a L<Linux::Event::Pid>.  Options: C<data>, and C<reap> (default 1:
+returns a L<Linux::Event::Pid::Subscription>.  Options: C<data>, and
+C<reap> (default 1:
 the loop reaps the child and passes its raw wait status).  Croaks on a
 missing callback (C<Usage:>), a callback that is not a CODE reference, an
 odd number of options, unknown options (C<unknown pid args: x>), a C<$pid>
@@ -500,6 +553,10 @@ that is not a positive integer, a process that does not exist
 (C<no such process>), and, with C<< reap => 1 >>, a process that is not a
 child of this one (C<not a child of this process>).  See
 L<Linux::Event::Pid>.
+
+The adaptor objects of 0.007, C<< Linux::Event::Signal->new(loop => $loop) >>
+and C<< Linux::Event::Pid->new(loop => $loop) >>, have the same C<signal> and
+C<pid> methods.
 
 =head1 ERRORS
 
@@ -574,14 +631,18 @@ across C<exec>; see L<Linux::Event::Signal/CHILD PROCESSES>.
 
 =head1 DIFFERENCES FROM UPSTREAM 0.007
 
-The reserved waker descriptor (C<watch> croaks), the thread-safe C<stop>,
-the refused C<clock>, C<timer> and backend-object options, and the safety of
-threads and fork; see L<Linux::Event/DIFFERENCES FROM UPSTREAM 0.007>.
+Among others: the refused C<clock>, C<timer> and backend-object options,
+the croaking C<timer>, C<backend> and C<sched> accessors, a clock the loop
+does not tick, I/O before timers within a cycle, weakly held handles, the
+reserved waker descriptor, what C<run_once> returns, and the safety of
+threads and fork.  The complete list is
+L<Linux::Event/DIFFERENCES FROM UPSTREAM 0.007>.
 
 =head1 SEE ALSO
 
 L<Linux::Event>, L<Linux::Event::Watcher>, L<Linux::Event::Wakeup>,
-L<Linux::Event::Signal>, L<Linux::Event::Pid>, epoll(7),
+L<Linux::Event::Signal>, L<Linux::Event::Pid>, L<Linux::Event::Loop::Clock>,
+epoll(7),
 L<Time::HiRes/clock_gettime>
 
 =head1 AUTHOR
@@ -594,6 +655,6 @@ Same terms as Perl itself.
 
 =head1 VERSION
 
-This document describes Linux::Event::Loop version 0.007.
+This document describes Linux::Event::Loop version 0.009.
 
 =cut

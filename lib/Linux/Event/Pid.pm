@@ -1,11 +1,50 @@
 package Linux::Event::Pid;
 use v5.36;
 
-our $VERSION = '0.007';
+our $VERSION = '0.009';
 
+use Carp ();
+use Scalar::Util ();
 use Linux::Event ();
+use Linux::Event::Pid::Subscription ();
 
-# cancel and is_active are XSUBs (src/perl/subscription_xs.rs).
+our @CARP_NOT = qw(Linux::Event Linux::Event::Loop);
+
+# 0.007's adaptor object: a loop and its pid method.  Subscriptions
+# (Linux::Event::Pid::Subscription) are made by the engine.
+
+sub new {
+    my ($class, @args) = @_;
+    Carp::croak("$class->new: odd number of arguments (expected loop => \$loop)") if @args % 2;
+    my %opt  = @args;
+    my $loop = delete $opt{loop};
+    Carp::croak("$class->new: loop is required (a Linux::Event::Loop)")
+        unless Scalar::Util::blessed($loop) && $loop->isa('Linux::Event::Loop');
+    Carp::croak("$class->new: unknown args: " . join(', ', sort keys %opt)) if %opt;
+    my $self = bless { loop => $loop }, ref($class) || $class;
+    Scalar::Util::weaken($self->{loop});
+    return $self;
+}
+
+sub _check_self ($self) {
+    Carp::croak('not a Linux::Event::Pid object')
+        unless Scalar::Util::blessed($self) && $self->isa(__PACKAGE__);
+}
+
+sub loop {
+    my ($self) = @_;
+    _check_self($self);
+    Carp::croak('Usage: $pids->loop') if @_ != 1;
+    return $self->{loop};
+}
+
+sub pid {
+    my ($self, @args) = @_;
+    _check_self($self);
+    my $loop = $self->{loop}
+        or Carp::croak('pid: the loop of this Linux::Event::Pid no longer exists');
+    return $loop->pid(@args);
+}
 
 1;
 
@@ -13,7 +52,7 @@ __END__
 
 =head1 NAME
 
-Linux::Event::Pid - child process exits through pidfd
+Linux::Event::Pid - child process exits through pidfd, and their adaptor object
 
 =head1 SYNOPSIS
 
@@ -32,10 +71,19 @@ Linux::Event::Pid - child process exits through pidfd
   });
   $loop->run;
 
+  # 0.007's adaptor form: the same, through an object bound to the loop.
+  my $pids = Linux::Event::Pid->new(loop => $loop);
+  my $kid  = fork // die "fork: $!";
+  if (!$kid) { POSIX::_exit(0) }
+  $pids->pid($kid, sub ($loop, $pid, $status, $data) { say "$data $pid done"; $loop->stop },
+      data => 'child');
+  $loop->run;
+
 =head1 DESCRIPTION
 
 C<< $loop->pid($pid, $cb, data => $any, reap => 1) >> watches process
-C<$pid> through pidfd_open(2) and returns a C<Linux::Event::Pid>.  Options:
+C<$pid> through pidfd_open(2) and returns a
+L<Linux::Event::Pid::Subscription> (with C<cancel> and C<is_active>).  Options:
 C<data>, passed to the callback (undef if not given), and C<reap>
 (boolean, default 1).
 
@@ -84,26 +132,38 @@ the loop cannot reap it: C<run>/C<run_once> croaks (C<cannot reap process
 ...  (was it reaped elsewhere?)>) and the subscription is gone.
 
 There is one subscription per pid: a later C<pid()> for the same pid
-replaces the earlier one.
+replaces the earlier one, whichever way (the loop method or an adaptor
+object of the same loop) either was made; the replaced one is then
+inactive.
 
 =head1 METHODS
 
-=head2 cancel
+The subscription's methods, C<cancel> and C<is_active>, are documented in
+L<Linux::Event::Pid::Subscription>.  This class is 0.007's adaptor: an
+object bound to a loop, whose C<pid> method is the loop's.
 
-  my $removed = $sub->cancel;
+=head2 new
 
-Stops watching: true (1) the first time, false (0) after (and false once
-the callback has run).  A cancelled subscription never calls its callback,
-and does not reap: the child is left for the caller to reap.  No arguments.
+  my $pids = Linux::Event::Pid->new(loop => $loop);
 
-=head2 is_active
+Returns an adaptor for C<$loop>; it keeps only a weak reference to the loop.
+Croaks on an odd number of arguments, a missing C<loop> or one that is not a
+L<Linux::Event::Loop>, and unknown arguments (C<unknown args: x>).  Every
+adaptor of a loop shares that loop's one subscription per pid with
+C<< $loop->pid >>.
 
-1 until the callback has run or the subscription was cancelled or replaced,
-0 after.  No arguments.
+=head2 loop
 
-In a thread other than the loop's, C<cancel> and C<is_active> croak; in a
-forked child C<cancel> croaks and C<is_active> reads the child's copy (see
-L<Linux::Event::Loop/THREADS AND FORK>).
+  my $loop = $pids->loop;
+
+The loop (undef once it is gone).  No arguments.
+
+=head2 pid
+
+  my $sub = $pids->pid($pid, $cb, data => $any, reap => 1);
+
+The same as C<< $loop->pid(...) >>, with the same arguments, result and
+croaks; croaks too when the loop is gone.
 
 =head1 REQUIREMENTS
 
@@ -111,7 +171,8 @@ Linux 5.4 or later (pidfd_open(2) and C<waitid(P_PIDFD)>).
 
 =head1 SEE ALSO
 
-L<Linux::Event::Loop>, L<Linux::Event>, pidfd_open(2), waitpid(2),
+L<Linux::Event::Pid::Subscription>, L<Linux::Event::Loop>, L<Linux::Event>,
+pidfd_open(2), waitpid(2),
 L<POSIX/WIFEXITED>; F<examples/child_processes.pl> in the distribution.
 
 =head1 AUTHOR
@@ -124,6 +185,6 @@ Same terms as Perl itself.
 
 =head1 VERSION
 
-This document describes Linux::Event::Pid version 0.007.
+This document describes Linux::Event::Pid version 0.009.
 
 =cut

@@ -1,11 +1,50 @@
 package Linux::Event::Signal;
 use v5.36;
 
-our $VERSION = '0.007';
+our $VERSION = '0.009';
 
+use Carp ();
+use Scalar::Util ();
 use Linux::Event ();
+use Linux::Event::Signal::Subscription ();
 
-# cancel and is_active are XSUBs (src/perl/subscription_xs.rs).
+our @CARP_NOT = qw(Linux::Event Linux::Event::Loop);
+
+# 0.007's adaptor object: a loop and its signal method.  Subscriptions
+# (Linux::Event::Signal::Subscription) are made by the engine.
+
+sub new {
+    my ($class, @args) = @_;
+    Carp::croak("$class->new: odd number of arguments (expected loop => \$loop)") if @args % 2;
+    my %opt  = @args;
+    my $loop = delete $opt{loop};
+    Carp::croak("$class->new: loop is required (a Linux::Event::Loop)")
+        unless Scalar::Util::blessed($loop) && $loop->isa('Linux::Event::Loop');
+    Carp::croak("$class->new: unknown args: " . join(', ', sort keys %opt)) if %opt;
+    my $self = bless { loop => $loop }, ref($class) || $class;
+    Scalar::Util::weaken($self->{loop});
+    return $self;
+}
+
+sub _check_self ($self) {
+    Carp::croak('not a Linux::Event::Signal object')
+        unless Scalar::Util::blessed($self) && $self->isa(__PACKAGE__);
+}
+
+sub loop {
+    my ($self) = @_;
+    _check_self($self);
+    Carp::croak('Usage: $signal->loop') if @_ != 1;
+    return $self->{loop};
+}
+
+sub signal {
+    my ($self, @args) = @_;
+    _check_self($self);
+    my $loop = $self->{loop}
+        or Carp::croak('signal: the loop of this Linux::Event::Signal no longer exists');
+    return $loop->signal(@args);
+}
 
 1;
 
@@ -13,7 +52,7 @@ __END__
 
 =head1 NAME
 
-Linux::Event::Signal - signal subscriptions through signalfd
+Linux::Event::Signal - signal subscriptions through signalfd, and their adaptor object
 
 =head1 SYNOPSIS
 
@@ -31,13 +70,24 @@ Linux::Event::Signal - signal subscriptions through signalfd
   $loop->run;
   $sub->cancel;
 
+  # 0.007's adaptor form: the same, through an object bound to the loop.
+  my $signals = Linux::Event::Signal->new(loop => $loop);
+  my $hup = $signals->signal('HUP', sub ($loop, $signo, $count, $data) {
+      say 'SIGHUP, through the adaptor of ', $signals->loop;
+      $loop->stop;
+  });
+  kill HUP => $$;
+  $loop->run;
+
 =head1 DESCRIPTION
 
 C<< $loop->signal($sig_or_list, $cb, data => $any) >> subscribes to one
-signal or a list of them and returns a C<Linux::Event::Signal>.
+signal or a list of them and returns a
+L<Linux::Event::Signal::Subscription> (with C<cancel> and C<is_active>).
 
 A signal is given as a number (1 to 64), or as a name with or without the
-C<SIG> prefix in any case (C<'INT'>, C<'sigint'>), as this perl's
+C<SIG> prefix in any case (C<'INT'>, C<'sigint'>, C<' TERM '>: surrounding
+white space is ignored), as this perl's
 C<$Config{sig_name}> knows them, including C<'RTMIN+1'> and C<'RTMAX-2'>
 for real-time signals; or an array reference of those.  The only option is
 C<< data => $any >>, passed to the callback (undef if not given).
@@ -67,7 +117,9 @@ an unknown name or number (C<unknown signal 'FOO'>);
 =item *
 
 C<KILL> and C<STOP>, which cannot be blocked or caught
-(C<cannot handle signal>).
+(C<cannot handle signal>).  (0.007 accepted C<0>, numbers above 64, C<KILL>
+and C<STOP>, and never delivered them; see
+L<Linux::Event/DIFFERENCES FROM UPSTREAM 0.007>.)
 
 =back
 
@@ -78,7 +130,11 @@ count can be above 1).  Within one dispatch cycle signals are delivered in
 ascending signal number.
 
 There is one handler per signal: a later subscription for the same signal
-replaces the earlier one for that signal.
+replaces the earlier one for that signal, whichever way (the loop method or
+an adaptor object of the same loop) either was made.  The replaced
+subscription then reports C<is_active> 0 (unless it still handles another
+of its signals), and its C<cancel> returns 0 and leaves the replacement in
+place.
 
 The loop uses one signalfd, created on first use.  The subscribed signals are
 blocked so that they arrive through it; the blocked set only grows for the
@@ -122,26 +178,37 @@ loops.  Subscribe each signal in one loop only.
 
 =head1 METHODS
 
-=head2 cancel
+The subscription's methods, C<cancel> and C<is_active>, are documented in
+L<Linux::Event::Signal::Subscription>.  This class is 0.007's adaptor: an
+object bound to a loop, whose C<signal> method is the loop's.
 
-  my $removed = $sub->cancel;
+=head2 new
 
-Removes the handler: true (1) the first time, false (0) after.  Cancelling
-a subscription that was replaced for a signal does not remove its
-replacement.  The signals stay blocked.  No arguments.
+  my $signals = Linux::Event::Signal->new(loop => $loop);
 
-=head2 is_active
+Returns an adaptor for C<$loop>; it keeps only a weak reference to the loop.
+Croaks on an odd number of arguments, a missing C<loop> or one that is not a
+L<Linux::Event::Loop>, and unknown arguments (C<unknown args: x>).  Every
+adaptor of a loop shares that loop's one signalfd and its one handler per
+signal with C<< $loop->signal >>.
 
-1 while the subscription handles at least one of its signals, else 0.  No
-arguments.
+=head2 loop
 
-In a thread other than the loop's, C<cancel> and C<is_active> croak; in a
-forked child C<cancel> croaks and C<is_active> reads the child's copy (see
-L<Linux::Event::Loop/THREADS AND FORK>).
+  my $loop = $signals->loop;
+
+The loop (undef once it is gone).  No arguments.
+
+=head2 signal
+
+  my $sub = $signals->signal($sig_or_list, $cb, data => $any);
+
+The same as C<< $loop->signal(...) >>, with the same arguments, result and
+croaks; croaks too when the loop is gone.
 
 =head1 SEE ALSO
 
-L<Linux::Event::Loop>, L<Linux::Event>, signalfd(2), signal(7),
+L<Linux::Event::Signal::Subscription>, L<Linux::Event::Loop>,
+L<Linux::Event>, signalfd(2), signal(7),
 sigprocmask(2); F<examples/signals.pl> and F<examples/stop_from_sig.pl> in
 the distribution.
 
@@ -155,6 +222,6 @@ Same terms as Perl itself.
 
 =head1 VERSION
 
-This document describes Linux::Event::Signal version 0.007.
+This document describes Linux::Event::Signal version 0.009.
 
 =cut

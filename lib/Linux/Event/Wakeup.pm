@@ -1,7 +1,7 @@
 package Linux::Event::Wakeup;
 use v5.36;
 
-our $VERSION = '0.007';
+our $VERSION = '0.009';
 
 use Carp ();
 use Scalar::Util ();
@@ -25,6 +25,13 @@ sub fh {
             . 'only signal and drain work in a thread')
         if Linux::Event::_internal(sub { _is_clone($self) });
     return $self->{fh};
+}
+
+sub loop {
+    my ($self) = @_;
+    _check_self($self);
+    Carp::croak('Usage: $waker->loop') if @_ != 1;
+    return $self->{loop};
 }
 
 sub on_wakeup {
@@ -141,6 +148,14 @@ without running the loop.  Works in other threads (it takes the counts of
 the loop's eventfd).  Croaks if given arguments, and in a forked child,
 where it would take the parent's wakeups.
 
+=head2 loop
+
+  my $loop = $waker->loop;
+
+The loop this waker belongs to (undef once the loop is gone: the waker does
+not keep it alive).  No arguments.  Works in every thread (a thread's clone
+returns that thread's copy of the loop) and in forked children.
+
 =head2 on_wakeup
 
   $waker->on_wakeup(sub ($loop, $count) { ... });
@@ -208,6 +223,6 @@ Same terms as Perl itself.
 
 =head1 VERSION
 
-This document describes Linux::Event::Wakeup version 0.007.
+This document describes Linux::Event::Wakeup version 0.009.
 
 =cut

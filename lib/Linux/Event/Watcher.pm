@@ -1,7 +1,7 @@
 package Linux::Event::Watcher;
 use v5.36;
 
-our $VERSION = '0.007';
+our $VERSION = '0.009';
 
 use Linux::Event ();
 
@@ -144,6 +144,6 @@ Same terms as Perl itself.
 
 =head1 VERSION
 
-This document describes Linux::Event::Watcher version 0.007.
+This document describes Linux::Event::Watcher version 0.009.
 
 =cut
