@@ -66,7 +66,7 @@ sub leak_check ($name, $n, $code) {
         }
     });
     cmp_ok $hits, '>', 0, 'the watchers were dispatched along the way';
-    is $loop->unwatch($x), '', 'nothing left watched';
+    is $loop->unwatch($x), 0, 'nothing left watched';
 }
 
 # ---------------------------------------------------------------------------

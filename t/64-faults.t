@@ -347,7 +347,7 @@ subtest 'a read callback unwatches its own fd: no write callback, nothing more' 
     is $reads, 1, 'read ran once';
     is $writes, 0, 'write was not called after read unwatched';
     ok !$w->is_active, 'watcher inactive';
-    is $loop->unwatch($x), '', 'a second unwatch returns false';
+    is $loop->unwatch($x), 0, 'a second unwatch returns 0';
     ok defined fileno($x), 'the handle was not closed';
     loop_healthy($loop, 'after self-unwatch');
 };
@@ -436,7 +436,7 @@ subtest 'a timer cancels every timer, including ones due in the same cycle' => s
     $loop->run_once(1);
     $loop->run_once(0.2) for 1 .. 3;
     is_deeply \@fired, ['first'], 'no other timer fired';
-    is $cancel_results[0], '', 'cancelling its own (fired) id returned false';
+    is $cancel_results[0], 0, 'cancelling its own (fired) id returned 0';
     is scalar(grep { $_ } @cancel_results[ 1 .. 100 ]), 100, 'all 100 pending timers were cancelled (true)';
     ok $loop->run_once(0) == 0, 'nothing left';
     loop_healthy($loop, 'after cancelling every timer');

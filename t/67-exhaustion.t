@@ -75,7 +75,7 @@ my $FILE = __FILE__;
         ok !$ok, "watching $name croaks";
         like $@, qr/fd \d+ cannot be watched|cannot watch fd \d+/, '... saying the fd cannot be watched';
         like $@, qr/ at \Q$FILE\E line $line\.$/, "... from the caller's line";
-        is $loop->unwatch($fh), '', '... and nothing was registered for it';
+        is $loop->unwatch($fh), 0, '... and nothing was registered for it';
     }
     like do { eval { $loop->watch($file, read => sub { }) }; $@ }, qr/regular file/,
         'the regular-file message says what kind of file epoll refuses';
