@@ -15,8 +15,10 @@ sub stamp { sprintf '%6.3f s', clock_gettime(CLOCK_MONOTONIC) - $t0 }
 $loop->after(0.20, sub ($loop) { say stamp(), ": after(0.20) fired" });
 $loop->after(0.05, sub ($loop) { say stamp(), ": after(0.05) fired" });
 
-# Equal deadlines fire in the order they were scheduled.
-my $deadline = clock_gettime(CLOCK_MONOTONIC) + 0.10;
+# Equal deadlines fire in the order they were scheduled.  at() takes a
+# time on the loop's clock: tick it, then add to now_s.
+$loop->clock->tick;
+my $deadline = $loop->clock->now_s + 0.10;
 $loop->at($deadline, sub ($loop) { say stamp(), ": at(+0.10) fired, first of two" });
 $loop->at($deadline, sub ($loop) { say stamp(), ": at(+0.10) fired, second of two" });
 

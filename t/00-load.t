@@ -10,7 +10,7 @@ use Linux::Event;
 my $FILE = __FILE__;
 
 # ---------------------------------------------------------------------------
-# All nine packages are loaded by `use Linux::Event;` alone, all at 0.009
+# All ten packages are loaded by `use Linux::Event;` alone, all at 0.009
 # (the API is 0.007's, which 0.008 and 0.009 kept).
 # ---------------------------------------------------------------------------
 my @packages = qw(
@@ -23,6 +23,7 @@ my @packages = qw(
     Linux::Event::Pid
     Linux::Event::Pid::Subscription
     Linux::Event::Loop::Clock
+    Linux::Event::Adaptor
 );
 
 for my $pkg (@packages) {

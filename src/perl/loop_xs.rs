@@ -7,6 +7,7 @@ use super::dispatch::cycle;
 use super::ffi::{self, Interp, SV};
 use super::handle::{LoopHandle, WakerHandle, attach_loop, attach_waker, loop_handle};
 use super::objects::{field, mortal_ref, new_object, weak};
+use super::subscription_xs;
 use super::xs::*;
 use crate::interest::Interest;
 use crate::reactor::{Refused, WatchError};
@@ -378,7 +379,7 @@ fn signal(a: Args) -> XsResult {
             ffi::le_new_uv(p, id),
         ]
     };
-    let object = new_object(p, c"Linux::Event::Signal::Subscription", &mut items);
+    let object = new_object(p, subscription_xs::SIGNAL, &mut items);
     let ret = mortal_ref(p, object);
     let mut replaced = Vec::new();
     for (i, &signo) in signos.iter().enumerate() {
@@ -425,7 +426,7 @@ fn pid(a: Args) -> XsResult {
             token_sv,
         ]
     };
-    let object = new_object(p, c"Linux::Event::Pid::Subscription", &mut items);
+    let object = new_object(p, subscription_xs::PID, &mut items);
     let sub = Subscription {
         object,
         cb: hold(cb),

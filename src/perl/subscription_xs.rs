@@ -8,8 +8,9 @@ use super::objects::{KEY, field, is_object, owner};
 use super::xs::*;
 use crate::reactor::{MAX_SIGNAL, Source};
 
-const SIGNAL: &std::ffi::CStr = c"Linux::Event::Signal::Subscription";
-const PID: &std::ffi::CStr = c"Linux::Event::Pid::Subscription";
+/// The classes of the subscription objects the loop makes.
+pub const SIGNAL: &std::ffi::CStr = c"Linux::Event::Signal::Subscription";
+pub const PID: &std::ffi::CStr = c"Linux::Event::Pid::Subscription";
 const ID: i32 = 2;
 
 /// The object, its key (pid, or for signals a reference to the array of

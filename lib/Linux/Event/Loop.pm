@@ -356,11 +356,12 @@ schedule again from the callback (C<< $loop->after($s, __SUB__) >>).
 
 =head2 at
 
-  my $id = $loop->at($deadline, sub ($loop) { ... });
+  $loop->clock->tick;
+  my $id = $loop->at($loop->clock->now_s + 0.08, sub ($loop) { ... });
 
-Schedules a timer at an absolute C<CLOCK_MONOTONIC> time in seconds (as
-C<Time::HiRes::clock_gettime(CLOCK_MONOTONIC)> gives).  A deadline in the
-past fires on the next cycle.
+Schedules a timer at an absolute C<CLOCK_MONOTONIC> time in seconds, the
+time of L</clock> (and of C<Time::HiRes::clock_gettime(CLOCK_MONOTONIC)>).
+A deadline in the past fires on the next cycle.
 
 Timers fire in deadline order; equal deadlines fire in the order they were
 scheduled.  A timer never fires early; the loop rounds its waits for timers
@@ -470,8 +471,9 @@ closing a handle to remove the watcher at once.
   my $removed = $loop->unwatch($fh);
 
 Removes the watcher of C<$fh>'s descriptor: 1 if a watcher was removed, 0
-(no error) if there was none, including for undef or a closed handle.  Safe to repeat.  The handle is not closed.  Croaks
-unless given exactly one argument (C<Usage:>).
+(no error) if there was none, including for undef or a closed handle.  Safe
+to repeat.  The handle is not closed.  Croaks unless given exactly one
+argument (C<Usage:>).
 
 =head2 Dispatch order
 
@@ -528,8 +530,7 @@ another thread if the waker does not exist yet.
 Subscribes to a signal, given by number or by name (with or without C<SIG>,
 in any case), or to an array reference of them, through the loop's
 signalfd, and returns a L<Linux::Event::Signal::Subscription>.  Names may
-have surrounding white space.  The only option is
-C<data>.  Croaks on a missing callback (C<Usage:>), a callback that is not a
+have surrounding white space.  The only option is C<data>.  Croaks on a missing callback (C<Usage:>), a callback that is not a
 CODE reference, an odd number of options, unknown options
 (C<unknown signal args: x>), an undefined signal, a reference, an empty
 list, an unknown name or number (C<unknown signal 'FOO'>), and C<KILL> or
@@ -545,8 +546,8 @@ processes.
 
 Calls the callback once when process C<$pid> exits (through a pidfd), and
 returns a L<Linux::Event::Pid::Subscription>.  Options: C<data>, and
-C<reap> (default 1:
-the loop reaps the child and passes its raw wait status).  Croaks on a
+C<reap> (default 1: the loop reaps the child and passes its raw wait
+status).  Croaks on a
 missing callback (C<Usage:>), a callback that is not a CODE reference, an
 odd number of options, unknown options (C<unknown pid args: x>), a C<$pid>
 that is not a positive integer, a process that does not exist

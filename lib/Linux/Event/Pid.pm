@@ -3,47 +3,17 @@ use v5.36;
 
 our $VERSION = '0.009';
 
-use Carp ();
-use Scalar::Util ();
 use Linux::Event ();
+use Linux::Event::Adaptor ();
 use Linux::Event::Pid::Subscription ();
 
-our @CARP_NOT = qw(Linux::Event Linux::Event::Loop);
-
-# 0.007's adaptor object: a loop and its pid method.  Subscriptions
-# (Linux::Event::Pid::Subscription) are made by the engine.
-
-sub new {
-    my ($class, @args) = @_;
-    Carp::croak("$class->new: odd number of arguments (expected loop => \$loop)") if @args % 2;
-    my %opt  = @args;
-    my $loop = delete $opt{loop};
-    Carp::croak("$class->new: loop is required (a Linux::Event::Loop)")
-        unless Scalar::Util::blessed($loop) && $loop->isa('Linux::Event::Loop');
-    Carp::croak("$class->new: unknown args: " . join(', ', sort keys %opt)) if %opt;
-    my $self = bless { loop => $loop }, ref($class) || $class;
-    Scalar::Util::weaken($self->{loop});
-    return $self;
-}
-
-sub _check_self ($self) {
-    Carp::croak('not a Linux::Event::Pid object')
-        unless Scalar::Util::blessed($self) && $self->isa(__PACKAGE__);
-}
-
-sub loop {
-    my ($self) = @_;
-    _check_self($self);
-    Carp::croak('Usage: $pids->loop') if @_ != 1;
-    return $self->{loop};
-}
+# 0.007's adaptor object (new and loop come from Linux::Event::Adaptor);
+# the subscriptions, Linux::Event::Pid::Subscription, are made by the engine.
+our @ISA = ('Linux::Event::Adaptor');
 
 sub pid {
     my ($self, @args) = @_;
-    _check_self($self);
-    my $loop = $self->{loop}
-        or Carp::croak('pid: the loop of this Linux::Event::Pid no longer exists');
-    return $loop->pid(@args);
+    return Linux::Event::Adaptor::_live_loop($self, __PACKAGE__, 'pid')->pid(@args);
 }
 
 1;
@@ -140,7 +110,8 @@ inactive.
 
 The subscription's methods, C<cancel> and C<is_active>, are documented in
 L<Linux::Event::Pid::Subscription>.  This class is 0.007's adaptor: an
-object bound to a loop, whose C<pid> method is the loop's.
+object bound to a loop, whose C<pid> method is the loop's (C<new> and
+C<loop> are inherited from L<Linux::Event::Adaptor>).
 
 =head2 new
 

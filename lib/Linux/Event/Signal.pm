@@ -3,47 +3,17 @@ use v5.36;
 
 our $VERSION = '0.009';
 
-use Carp ();
-use Scalar::Util ();
 use Linux::Event ();
+use Linux::Event::Adaptor ();
 use Linux::Event::Signal::Subscription ();
 
-our @CARP_NOT = qw(Linux::Event Linux::Event::Loop);
-
-# 0.007's adaptor object: a loop and its signal method.  Subscriptions
-# (Linux::Event::Signal::Subscription) are made by the engine.
-
-sub new {
-    my ($class, @args) = @_;
-    Carp::croak("$class->new: odd number of arguments (expected loop => \$loop)") if @args % 2;
-    my %opt  = @args;
-    my $loop = delete $opt{loop};
-    Carp::croak("$class->new: loop is required (a Linux::Event::Loop)")
-        unless Scalar::Util::blessed($loop) && $loop->isa('Linux::Event::Loop');
-    Carp::croak("$class->new: unknown args: " . join(', ', sort keys %opt)) if %opt;
-    my $self = bless { loop => $loop }, ref($class) || $class;
-    Scalar::Util::weaken($self->{loop});
-    return $self;
-}
-
-sub _check_self ($self) {
-    Carp::croak('not a Linux::Event::Signal object')
-        unless Scalar::Util::blessed($self) && $self->isa(__PACKAGE__);
-}
-
-sub loop {
-    my ($self) = @_;
-    _check_self($self);
-    Carp::croak('Usage: $signal->loop') if @_ != 1;
-    return $self->{loop};
-}
+# 0.007's adaptor object (new and loop come from Linux::Event::Adaptor);
+# the subscriptions, Linux::Event::Signal::Subscription, are made by the engine.
+our @ISA = ('Linux::Event::Adaptor');
 
 sub signal {
     my ($self, @args) = @_;
-    _check_self($self);
-    my $loop = $self->{loop}
-        or Carp::croak('signal: the loop of this Linux::Event::Signal no longer exists');
-    return $loop->signal(@args);
+    return Linux::Event::Adaptor::_live_loop($self, __PACKAGE__, 'signal')->signal(@args);
 }
 
 1;
@@ -180,7 +150,8 @@ loops.  Subscribe each signal in one loop only.
 
 The subscription's methods, C<cancel> and C<is_active>, are documented in
 L<Linux::Event::Signal::Subscription>.  This class is 0.007's adaptor: an
-object bound to a loop, whose C<signal> method is the loop's.
+object bound to a loop, whose C<signal> method is the loop's (C<new> and
+C<loop> are inherited from L<Linux::Event::Adaptor>).
 
 =head2 new
 
