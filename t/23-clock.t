@@ -22,7 +22,24 @@ subtest 'one clock per loop' => sub {
     can_ok $clock, @METHODS;
     ok $loop->clock == $clock, 'later calls return the same object';
     ok Linux::Event->new->clock != $clock, 'another loop has another clock';
-    is $clock->generation, 1, 'a new clock has been ticked once';
+    is(Linux::Event->new->clock->generation, 1, 'a new clock has been ticked once');
+};
+
+subtest '$loop->clock ticks the clock; a clock kept in a variable keeps its time' => sub {
+    my $loop  = Linux::Event->new;
+    my $kept  = $loop->clock;
+    my $t     = $kept->now_ns;
+    my $gen   = $kept->generation;
+    Time::HiRes::sleep(0.03);
+    is $kept->now_ns, $t, 'a kept clock does not move by itself (30 ms later)';
+    $loop->run_once(0);
+    is $kept->now_ns, $t, '... nor when the loop runs a cycle';
+    my $before = now();
+    my $now_s  = $loop->clock->now_s;
+    cmp_ok $now_s, '>=', $before - 1e-6, '$loop->clock->now_s is the time of the call';
+    cmp_ok $now_s - $t / 1e9, '>=', 0.029, '... 30 ms after the kept time';
+    is $kept->generation, $gen + 1, 'one tick per $loop->clock';
+    cmp_ok abs($kept->now_ns - $now_s * 1e9), '<', 1e3, 'the kept clock is the same object, so it moved too';
 };
 
 subtest 'tick reads CLOCK_MONOTONIC; the other methods read the cache' => sub {

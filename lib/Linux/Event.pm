@@ -172,15 +172,16 @@ These accessors croak, saying what to use instead
 (L<Linux::Event::Loop/timer, backend, sched>): the timerfd wrapper, epoll
 backend and timer queue they returned are part of the engine here.
 
-=item * The clock is not ticked by the loop
+=item * When the clock is ticked
 
 C<< $loop->clock >> is a L<Linux::Event::Loop::Clock> (not a
-C<Linux::Event::Clock>) with the same methods and timebase, but the loop
-does not tick it: its cached time changes only when the program calls
-C<tick>.  0.007 ticked it in every C<run_once> and C<after>.  Ticking a Perl
-object in every cycle would cost every program; the engine reads the clock
-itself.  Call C<tick> before C<now_ns>, C<now_s> or a deadline helper, as
-0.007's own examples do.
+C<Linux::Event::Clock>) with the same methods and timebase.  0.007's loop
+ticked it at the start of every C<run_once> and in every C<after>; here
+C<< $loop->clock >> ticks it each time it is called, and nothing else does
+but C<tick>.  So C<< $loop->clock->now_s >> is the time of the call (0.007:
+of the current cycle's start), and a clock kept in a variable keeps its
+time until its own C<tick>.  Ticking a Perl object in every cycle would
+cost every program; the engine reads the clock itself.
 
 =item * I/O before timers within a cycle
 

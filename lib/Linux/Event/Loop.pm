@@ -106,12 +106,15 @@ sub waker {
     return $self->{waker} = $waker;
 }
 
-# The loop's clock, a Linux::Event::Loop::Clock made on first use.
+# The loop's clock, made on first use and ticked by every later call: 0.007's
+# loop ticked it every cycle, so `$loop->clock->now_s` was always recent.
 sub clock {
     my ($self) = @_;
     _check_self($self);
     Carp::croak('Usage: $loop->clock') if @_ != 1;
-    return $self->{clock} //= Linux::Event::Loop::Clock->new;
+    my $clock = $self->{clock} or return $self->{clock} = Linux::Event::Loop::Clock->new;
+    $clock->tick;
+    return $clock;
 }
 
 # 0.007's accessors for its Perl-level parts, which live in the engine here.
@@ -261,9 +264,10 @@ C<< Linux::Event->new(%options) >> is the same constructor.
 Returns the loop's L<Linux::Event::Loop::Clock>, made on first use (later
 calls return the same object): the methods of Linux::Event::Clock 0.011
 (C<tick>, C<now_ns>, C<now_s>, C<deadline_after> and the other deadline
-helpers), on C<CLOCK_MONOTONIC>, the timebase of L</at>.  Its time is the
-one cached by its last C<tick>: the loop does not tick it, so call C<tick>
-before reading it.  Croaks if given arguments (C<Usage:>).
+helpers), on C<CLOCK_MONOTONIC>, the timebase of L</at>.  Every call ticks
+it, so C<< $loop->clock->now_s >> is the time of that call.  The loop does
+not tick it otherwise: a program that keeps the clock in a variable calls
+C<tick> before reading it.  Croaks if given arguments (C<Usage:>).
 
 =head2 timer, backend, sched
 
@@ -633,8 +637,8 @@ across C<exec>; see L<Linux::Event::Signal/CHILD PROCESSES>.
 =head1 DIFFERENCES FROM UPSTREAM 0.007
 
 Among others: the refused C<clock>, C<timer> and backend-object options,
-the croaking C<timer>, C<backend> and C<sched> accessors, a clock the loop
-does not tick, I/O before timers within a cycle, weakly held handles, the
+the croaking C<timer>, C<backend> and C<sched> accessors, when the clock is
+ticked, I/O before timers within a cycle, weakly held handles, the
 reserved waker descriptor, what C<run_once> returns, and the safety of
 threads and fork.  The complete list is
 L<Linux::Event/DIFFERENCES FROM UPSTREAM 0.007>.

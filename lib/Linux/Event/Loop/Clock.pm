@@ -121,9 +121,10 @@ of L<Linux::Event::Loop/at> and C<now_ns> on that timebase in nanoseconds.
 The clock keeps a cached time: C<tick> reads the kernel clock and caches
 it; C<now_ns>, C<now_s> and the deadline helpers use the cached time
 without a system call, so many deadline comparisons cost no system call.
-The loop does not tick the clock itself (0.007's loop did, once per
-C<run_once> and C<after>): call C<tick> before reading the time, as
-0.007's own examples do.
+C<< $loop->clock >> ticks the clock each time it is called, so
+C<< $loop->clock->now_s >> is current; the loop does not tick it otherwise
+(0.007's loop ticked it once per C<run_once> and C<after>).  Code that
+keeps the clock in a variable calls C<tick> before reading the time.
 
 Each loop has one clock, made on the first C<< $loop->clock >>.  The object
 is plain Perl data: it works in every thread and in forked children.
