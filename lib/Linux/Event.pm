@@ -270,9 +270,9 @@ the process exited.
 Every croak names the problem in its own words (0.007's messages were
 different, such as C<cb is required>), is reported from the caller's line,
 and more bad input croaks instead of misbehaving later: unknown C<watch>
-keys are reported as C<unknown watch args>, a time that is not a finite
-number, a pid with leading zeros or above 2**31-1, a handle without a
-descriptor, wrong argument counts (C<Usage:>).
+keys (reported as C<unknown watch args>), a time that is not a finite
+number or is more than 1e9 seconds away, a pid with leading zeros or above
+2**31-1, a handle without a descriptor, wrong argument counts (C<Usage:>).
 
 =item * Additions
 
