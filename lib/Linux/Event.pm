@@ -243,10 +243,10 @@ report at once.
 
 =item * A replaced signal subscription
 
-When a later subscription replaces a signal subscription, the replaced one
-reports C<is_active> 0 and its C<cancel> returns 0 (0.007: 1 and 1).  It no
-longer handles anything, so it says so; as in 0.007, its C<cancel> never
-removes the replacement.
+When later subscriptions have replaced every signal of a signal
+subscription, the replaced one reports C<is_active> 0 and its C<cancel>
+returns 0 (0.007: 1 and 1).  It no longer handles anything, so it says so;
+as in 0.007, its C<cancel> never removes the replacement.
 
 =item * Adaptor objects share the loop's handlers
 

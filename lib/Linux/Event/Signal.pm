@@ -101,10 +101,9 @@ ascending signal number.
 
 There is one handler per signal: a later subscription for the same signal
 replaces the earlier one for that signal, whichever way (the loop method or
-an adaptor object of the same loop) either was made.  The replaced
-subscription then reports C<is_active> 0 (unless it still handles another
-of its signals), and its C<cancel> returns 0 and leaves the replacement in
-place.
+an adaptor object of the same loop) either was made.  A subscription whose
+signals have all been taken over this way reports C<is_active> 0 and its
+C<cancel> returns 0; C<cancel> never removes a replacement.
 
 The loop uses one signalfd, created on first use.  The subscribed signals are
 blocked so that they arrive through it; the blocked set only grows for the
