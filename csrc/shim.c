@@ -139,12 +139,23 @@ SV *le_new_weak(pTHX_ SV *rv) {
     return weak;
 }
 
-/* A blessed array reference holding copies of `items` (the Perl side of a
- * watcher or subscription: small, cheap to clone into threads). */
+/* A blessed array reference holding `items` (their references move into
+ * it): the Perl side of a watcher or subscription, small and cheap to clone
+ * into threads.  A NULL item stays an empty slot (it reads as undef), and
+ * trailing ones are not allocated at all: the array is made exactly as long
+ * as its last item (a watcher's unset data slot costs nothing until set). */
 SV *le_new_object(pTHX_ const char *class, SV **items, I32 n) {
-    AV *av = newAV();
+    AV *av;
     I32 i;
-    av_fill(av, n - 1); /* a NULL item stays an empty slot: reads as undef */
+    while (n > 0 && !items[n - 1])
+        n--;
+#ifdef newAV_alloc_xz
+    av = n ? newAV_alloc_xz(n) : newAV();
+#else
+    av = newAV();
+    if (n)
+        av_extend(av, n - 1);
+#endif
     for (i = 0; i < n; i++)
         if (items[i])
             av_store(av, i, items[i]);
