@@ -101,7 +101,7 @@ sub waker {
     open(my $fh, '<&=', $fd) or Carp::croak("cannot open a handle on the waker's eventfd: $!");
     my $waker = bless { fh => $fh, loop => $self }, 'Linux::Event::Wakeup';
     Scalar::Util::weaken($waker->{loop});
-    $self->_attach_waker($waker);
+    $self->_attach_waker($waker, $fh);
     return $self->{waker} = $waker;
 }
 
