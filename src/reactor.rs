@@ -92,6 +92,9 @@ pub struct Reactor<W, T> {
     /// A removal failed because the fd was already closed: the kernel may
     /// still hold that registration (see `rebuild`).
     maybe_stale: bool,
+    /// The process that made the loop: a forked child's copy has no signal
+    /// holds of its own to give back (see `sigmask`).
+    pid: u32,
 }
 
 const FIRST_BATCH: usize = 64;
@@ -112,6 +115,7 @@ impl<W, T> Reactor<W, T> {
             children: HashMap::new(),
             orphans: Vec::new(),
             maybe_stale: false,
+            pid: std::process::id(),
         })
     }
 
@@ -517,14 +521,23 @@ impl<W, T> Reactor<W, T> {
 
     // ---- signals -------------------------------------------------------------
 
-    /// Adds `signo` to the signals this loop receives: blocks it in the
-    /// calling thread and routes it to the loop's signalfd.
+    /// Adds `signo` to the signals this loop receives: blocks it (a hold,
+    /// see `sigmask`) and routes it to the loop's signalfd.
     pub fn add_signal(&mut self, signo: i32) -> io::Result<()> {
+        if self.signal_set.contains(signo) {
+            return Ok(());
+        }
+        crate::sigmask::hold(signo)?;
+        let res = self.route_signal(signo);
+        if res.is_err() {
+            crate::sigmask::release(signo)?;
+        }
+        res
+    }
+
+    fn route_signal(&mut self, signo: i32) -> io::Result<()> {
         let mut set = self.signal_set;
         set.add(signo);
-        let mut one = SigSet::empty();
-        one.add(signo);
-        one.block()?;
         match &self.signalfd {
             Some(sfd) => sfd.set_mask(&set)?,
             None => {
@@ -540,6 +553,30 @@ impl<W, T> Reactor<W, T> {
         }
         self.signal_set = set;
         Ok(())
+    }
+
+    /// Stops receiving `signo` (its last handler went) and gives its mask
+    /// bit back; what is pending of it is consumed.
+    pub fn remove_signal(&mut self, signo: i32) -> io::Result<()> {
+        if !self.signal_set.contains(signo) {
+            return Ok(());
+        }
+        self.signal_set.remove(signo);
+        if self.pid != std::process::id() {
+            // A forked child's copy: the signalfd is the parent's too, and
+            // the child's mask was given back at fork.
+            return Ok(());
+        }
+        let res = match &self.signalfd {
+            Some(sfd) => sfd.set_mask(&self.signal_set),
+            None => Ok(()),
+        };
+        res.and(crate::sigmask::release(signo))
+    }
+
+    /// Whether this loop receives `signo`.
+    pub fn has_signal(&self, signo: i32) -> bool {
+        self.signal_set.contains(signo)
     }
 
     /// Reads every queued signal into per-number counts.
@@ -639,5 +676,15 @@ impl<W, T> Reactor<W, T> {
         ws.append(&mut self.orphans);
         let ts = self.timers.drain().collect();
         (ws, ts)
+    }
+}
+
+impl<W, T> Drop for Reactor<W, T> {
+    /// A loop that goes (freed, or at global destruction) gives its signals back.
+    fn drop(&mut self) {
+        for signo in 1..=MAX_SIGNAL as i32 {
+            // Nothing is left to report a failure to.
+            let _ = self.remove_signal(signo);
+        }
     }
 }

@@ -371,12 +371,23 @@ fn signal(a: Args) -> XsResult {
     }
     let cb = code(p, a.get(2), "signal: callback")?;
     let (_, core) = owner_core(a)?;
-    for &signo in &signos {
-        core.engine.borrow_mut().add_signal(signo).map_err(|e| {
-            Failure::Croak(format!(
-                "signal: cannot route signal {signo} to the loop: {e}"
-            ))
-        })?;
+    for (i, &signo) in signos.iter().enumerate() {
+        let Err(e) = core.engine.borrow_mut().add_signal(signo) else {
+            continue;
+        };
+        // Give back what this call took for signals that have no handler.
+        let signals = core.signals.borrow();
+        let mut engine = core.engine.borrow_mut();
+        for &s in &signos[..i] {
+            if signals[s as usize].is_none() {
+                engine.remove_signal(s).map_err(|e| {
+                    Failure::Croak(format!("signal: cannot give signal {s} back: {e}"))
+                })?;
+            }
+        }
+        return croak(format!(
+            "signal: cannot route signal {signo} to the loop: {e}"
+        ));
     }
     let id = core.new_subscription_id();
     // SAFETY: new SVs; the references move into the object.

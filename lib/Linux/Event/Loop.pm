@@ -569,8 +569,9 @@ C<< $waker->signal >> works and wakes the parent; C<< $waker->drain >>
 croaks (it would take the parent's wakeups).  A new loop created in the
 child works normally.  See F<examples/fork_workers.pl>.
 
-Signals subscribed with L</signal> stay blocked in child processes, also
-across C<exec>; see L<Linux::Event::Signal/CHILD PROCESSES>.
+Signals subscribed with L</signal> are blocked while subscribed and given
+back afterwards; which child processes inherit them blocked is described in
+L<Linux::Event::Signal/CHILD PROCESSES>.
 
 =head1 DIFFERENCES FROM UPSTREAM 0.007
 
