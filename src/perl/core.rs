@@ -140,6 +140,18 @@ impl LoopCore {
         found
     }
 
+    /// Whether the handle `fh` of watcher `token` still has its fd open; if
+    /// not, the user closed or dropped it without unwatching, and the
+    /// watcher is purged without a word.
+    pub fn still_open(&self, p: *mut Interp, token: Token, fh: *mut SV) -> bool {
+        // SAFETY: `fh` is the weak handle reference the watcher holds.
+        if unsafe { super::ffi::le_handle_fd(p, fh) } == crate::registry::token_fd(token) {
+            return true;
+        }
+        self.unwatch(p, token);
+        false
+    }
+
     /// Releases the Perl values of registrations the engine dropped by
     /// itself (see `Reactor::take_orphans`).
     pub fn release_orphans(&self, p: *mut Interp) {

@@ -14,7 +14,7 @@ use super::xs::{Failure, release};
 use crate::interest::plan;
 use crate::reactor::{MAX_SIGNAL, Ready, Source};
 use crate::sys::epoll;
-use crate::registry::{Token, token_fd};
+use crate::registry::Token;
 use std::io;
 use std::ptr;
 
@@ -267,18 +267,6 @@ fn io_snapshot(core: &LoopCore, token: Token) -> Option<IoSnapshot> {
     }
 }
 
-/// Whether the handle a watcher holds still has its fd open; if not, the
-/// user closed or dropped it without unwatching, and the watcher is purged
-/// without a word.
-fn still_open(p: *mut Interp, core: &LoopCore, token: Token, fh: *mut SV) -> bool {
-    // SAFETY: `fh` is the weak handle reference the watcher holds.
-    if unsafe { ffi::le_handle_fd(p, fh) } == token_fd(token) {
-        return true;
-    }
-    core.unwatch(p, token);
-    false
-}
-
 fn dispatch_io(
     p: *mut Interp,
     core: &LoopCore,
@@ -286,7 +274,7 @@ fn dispatch_io(
     ready: Ready,
     w: IoSnapshot,
 ) -> Result<usize, Failure> {
-    if !still_open(p, core, ready.token, w.fh) {
+    if !core.still_open(p, ready.token, w.fh) {
         return Ok(0);
     }
     let todo = plan(ready.events, w.on[READ], w.on[WRITE], w.on[ERROR]);
@@ -317,7 +305,7 @@ fn dispatch_io(
         let Some(now) = io_snapshot(core, ready.token) else {
             return Ok(ran);
         };
-        if !still_open(p, core, ready.token, now.fh) {
+        if !core.still_open(p, ready.token, now.fh) {
             return Ok(ran);
         }
         if now.on[WRITE] {

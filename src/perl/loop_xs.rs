@@ -9,7 +9,7 @@ use super::handle::{LoopHandle, WakerHandle, attach_loop, attach_waker, loop_han
 use super::objects::{field, mortal_ref, new_object, weak};
 use super::xs::*;
 use crate::interest::Interest;
-use crate::reactor::{Refused, WatchError};
+use crate::reactor::{Refused, Source, WatchError};
 use crate::registry::Token;
 use std::os::fd::IntoRawFd;
 use std::sync::atomic::Ordering;
@@ -289,8 +289,20 @@ fn unwatch_fd(a: Args) -> XsResult {
         _ => return ret_bool(a.p, false),
     };
     let (_, core) = owner_core(a)?;
-    let token = core.engine.borrow().io_token(fd);
-    ret_bool(a.p, token.is_some_and(|t| core.unwatch(a.p, t)))
+    let found = {
+        let engine = core.engine.borrow();
+        engine.io_token(fd).and_then(|t| match engine.source(t) {
+            Some(Source::Io {
+                payload: Held::Io(w),
+                ..
+            }) => Some((t, w.fh)),
+            _ => None,
+        })
+    };
+    // A watcher left on this number by a handle closed without unwatch is
+    // not the watcher of this handle: it is purged, and nothing was removed.
+    let removed = found.is_some_and(|(t, fh)| core.still_open(a.p, t, fh) && core.unwatch(a.p, t));
+    ret_bool(a.p, removed)
 }
 xsub!(xs_unwatch_fd, unwatch_fd);
 
