@@ -22,7 +22,11 @@ fn module_version() -> String {
     text.lines()
         .filter_map(|l| l.trim().strip_prefix("our $VERSION"))
         .filter_map(|rest| rest.split(['\'', '"']).nth(1))
-        .find(|v| !v.is_empty() && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_'))
+        .find(|v| {
+            !v.is_empty()
+                && v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_')
+        })
         .map(str::to_string)
         .unwrap_or_else(|| panic!("no `our $VERSION = '...';` line in {pm}"))
 }

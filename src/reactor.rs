@@ -688,3 +688,189 @@ impl<W, T> Drop for Reactor<W, T> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::fd::FromRawFd;
+
+    fn pipe() -> (OwnedFd, OwnedFd) {
+        let mut fds = [0; 2];
+        // SAFETY: valid out-array of two descriptors.
+        assert_eq!(
+            unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC | libc::O_NONBLOCK) },
+            0
+        );
+        // SAFETY: the kernel just returned these descriptors.
+        unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
+    }
+
+    fn write(fd: &OwnedFd) {
+        // SAFETY: writes one byte from a live buffer.
+        assert_eq!(
+            unsafe { libc::write(fd.as_raw_fd(), b"x".as_ptr().cast(), 1) },
+            1
+        );
+    }
+
+    const READ: Interest = Interest {
+        read: true,
+        write: false,
+        edge: false,
+        oneshot: false,
+    };
+
+    /// The tokens of one wait, as `next_ready` hands them out.
+    fn ready(r: &mut Reactor<&'static str, ()>) -> Vec<Token> {
+        r.wait(Some(0)).unwrap();
+        let mut out = vec![];
+        while let Some(x) = r.next_ready().unwrap() {
+            out.push(x.token);
+        }
+        out
+    }
+
+    fn ok<T>(x: Result<(Token, Option<T>), Refused<T>>) -> Token {
+        match x {
+            Ok((t, _)) => t,
+            Err(e) => panic!("refused: {:?}", e.error),
+        }
+    }
+
+    #[test]
+    fn a_closed_fd_kept_open_by_a_dup_is_rebuilt_away() {
+        let mut r = Reactor::<&str, ()>::new().unwrap();
+        let (rd, wr) = pipe();
+        let (other, other_wr) = pipe();
+        let dup = dup_cloexec(rd.as_raw_fd()).unwrap();
+        let t = ok(r.watch(rd.as_raw_fd(), READ, "stale"));
+        let keep = ok(r.watch(other.as_raw_fd(), READ, "kept"));
+        write(&wr);
+        assert_eq!(ready(&mut r), vec![t]);
+        drop(rd); // closed without unwatch; the dup keeps the file open
+        assert_eq!(r.unwatch(t), Some("stale"));
+        // The kernel still reports it once; that report rebuilds the set.
+        assert_eq!(ready(&mut r), Vec::<Token>::new());
+        assert_eq!(ready(&mut r), Vec::<Token>::new(), "no more reports");
+        write(&other_wr);
+        assert_eq!(
+            ready(&mut r),
+            vec![keep],
+            "the other watcher survived the rebuild"
+        );
+        drop(dup);
+    }
+
+    #[test]
+    fn a_disarmed_oneshot_stays_disarmed_across_a_rebuild() {
+        let mut r = Reactor::<&str, ()>::new().unwrap();
+        let (rd, wr) = pipe();
+        let once = Interest {
+            oneshot: true,
+            ..READ
+        };
+        let t = ok(r.watch(rd.as_raw_fd(), once, "once"));
+        write(&wr);
+        assert_eq!(ready(&mut r), vec![t]);
+        assert_eq!(ready(&mut r), Vec::<Token>::new(), "disarmed");
+        r.rebuild().unwrap();
+        assert_eq!(
+            ready(&mut r),
+            Vec::<Token>::new(),
+            "still disarmed after a rebuild"
+        );
+        r.set_interest(t, once, true).unwrap();
+        assert_eq!(ready(&mut r), vec![t], "re-armed");
+    }
+
+    #[test]
+    fn a_rebuild_drops_watchers_whose_fd_now_names_another_file() {
+        let mut r = Reactor::<&str, ()>::new().unwrap();
+        let (rd, _wr) = pipe();
+        let fd = rd.as_raw_fd();
+        ok(r.watch(fd, READ, "old"));
+        drop(rd);
+        let (rd2, _wr2) = pipe(); // most likely takes `fd` again
+        let (rd3, _wr3) = pipe();
+        let reused = rd2.as_raw_fd() == fd || rd3.as_raw_fd() == fd;
+        r.rebuild().unwrap();
+        if reused {
+            assert_eq!(r.take_orphans(), vec!["old"]);
+            assert!(r.io_token(fd).is_none());
+        }
+    }
+
+    #[test]
+    fn a_hung_up_watcher_with_nothing_enabled_is_parked_until_enabled() {
+        let mut r = Reactor::<&str, ()>::new().unwrap();
+        let (rd, wr) = pipe();
+        let none = Interest::default();
+        let t = ok(r.watch(rd.as_raw_fd(), none, "paused"));
+        drop(wr); // hang-up: reported whatever the interest
+        assert_eq!(ready(&mut r), vec![t]);
+        assert!(r.park(t));
+        assert_eq!(
+            ready(&mut r),
+            Vec::<Token>::new(),
+            "parked: no more reports"
+        );
+        r.set_interest(t, READ, false).unwrap();
+        assert_eq!(ready(&mut r), vec![t], "back once read is enabled");
+        assert!(!r.park(t), "a watcher with read enabled is never parked");
+        assert_eq!(r.unwatch(t), Some("paused"));
+    }
+
+    #[test]
+    fn an_internal_fd_on_a_closed_watched_number_orphans_the_watcher() {
+        let mut r = Reactor::<&str, ()>::new().unwrap();
+        let (rd, _wr) = pipe();
+        let fd = rd.as_raw_fd();
+        ok(r.watch(fd, READ, "displaced"));
+        drop(rd);
+        let (waker, _dup) = r.create_waker().unwrap();
+        if waker.fd() == fd {
+            assert_eq!(r.take_orphans(), vec!["displaced"]);
+        }
+        assert!(matches!(
+            r.watch(waker.fd(), READ, "no"),
+            Err(Refused {
+                error: WatchError::Reserved,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn unread_hands_the_rest_of_a_delivery_out_again() {
+        let mut r = Reactor::<&str, ()>::new().unwrap();
+        let (rd, wr) = pipe();
+        let t = ok(r.watch(rd.as_raw_fd(), READ, "w"));
+        write(&wr);
+        r.wait(Some(0)).unwrap();
+        let first = r.next_ready().unwrap().unwrap();
+        assert_eq!(first.token, t);
+        r.unread(t, epoll::OUT);
+        assert!(r.has_pending());
+        let again = r.next_ready().unwrap().unwrap();
+        assert_eq!((again.token, again.events), (t, epoll::OUT));
+        assert!(r.next_ready().unwrap().is_none());
+    }
+
+    #[test]
+    fn timers_scheduled_in_a_cycle_wait_for_the_next() {
+        let mut r = Reactor::<(), char>::new().unwrap();
+        r.add_timer(5, 'a');
+        r.add_timer(6, 'b');
+        r.begin_cycle();
+        assert_eq!(r.pop_due_timer(10), Some('a'));
+        r.add_timer(0, 'n');
+        assert_eq!(
+            r.pop_due_timer(10),
+            Some('b'),
+            "the earlier new timer hides nothing"
+        );
+        assert_eq!(r.pop_due_timer(10), None);
+        r.begin_cycle();
+        assert_eq!(r.pop_due_timer(10), Some('n'));
+    }
+}

@@ -13,8 +13,8 @@ use super::ffi::{self, Interp, SV};
 use super::xs::{Failure, release};
 use crate::interest::plan;
 use crate::reactor::{MAX_SIGNAL, Ready, Source};
-use crate::sys::epoll;
 use crate::registry::Token;
+use crate::sys::epoll;
 use std::io;
 use std::ptr;
 
