@@ -647,6 +647,10 @@ impl<W, T> Reactor<W, T> {
             Some(Source::Child { .. }) => {}
             _ => return None,
         }
+        // Removed before the pidfd is closed: a forked child may hold a copy
+        // of it, which would keep an exited process's registration reporting.
+        let res = self.epoll.delete(token_fd(token));
+        self.deleted(res);
         match self.registry.remove(token) {
             Some(Source::Child { pid, payload, .. }) => {
                 self.children.remove(&pid);

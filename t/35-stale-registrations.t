@@ -121,6 +121,26 @@ sub others_work ($loop, $o, $name) {
     sleeps_ok($loop, 'cancelled after close');
 }
 
+# A child watch ends while a forked child holds a copy of the loop's pidfd.
+SKIP: {
+    skip 'no pidfd_open on this kernel', 3 unless LE::Test::have_pidfd();
+    my $loop = Linux::Event->new;
+    pipe(my $go_r, my $go_w) or die "pipe: $!";
+    my $watched = fork // die "fork: $!";
+    if (!$watched) { close $go_w; sysread($go_r, my $b, 1); POSIX::_exit(0) }
+    my $done = 0;
+    $loop->pid($watched, sub { $done++ });
+    pipe(my $hold_r, my $hold_w) or die "pipe: $!";
+    my $holder = fork // die "fork: $!";    # inherits the pidfd
+    if (!$holder) { close $go_w; close $hold_w; sysread($hold_r, my $b, 1); POSIX::_exit(0) }
+    close $hold_r;
+    close $go_w;    # the watched child exits
+    ok run_until($loop, sub { $done }, 5), 'pidfd copy: the exit was reported';
+    sleeps_ok($loop, 'pidfd copy held by another child');
+    close $hold_w;
+    waitpid($holder, 0);
+}
+
 # Every direction disabled on a hung-up pipe: reading paused, peer gone.
 {
     my $loop = Linux::Event->new;

@@ -190,8 +190,8 @@ fn wait(p: *mut Interp, core: &LoopCore, limit: Option<u64>) -> io::Result<bool>
     loop {
         match engine.wait(left) {
             Ok(_) => return Ok(true),
-            // SAFETY: reads one interpreter flag.
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                // SAFETY: reads one interpreter flag.
                 if unsafe { ffi::le_signals_pending(p) } != 0 {
                     return Ok(false);
                 }
