@@ -127,7 +127,9 @@ them: subscribe before starting threads, and a process-directed signal can
 only be taken through the loop's signalfd, whichever thread it is sent from.
 A thread started before the subscription does not block the signal, and the
 kernel may deliver the signal to it instead (running its default action or
-C<%SIG> handler).
+C<%SIG> handler).  Giving a signal back (see L</DESCRIPTION>) unblocks it in
+the thread that gives it back, the loop's; threads started while it was
+subscribed keep it blocked.
 
 =head1 TWO LOOPS, ONE SIGNAL
 
