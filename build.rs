@@ -15,14 +15,34 @@ fn perl_config(perl: &str, key: &str) -> String {
     String::from_utf8(out.stdout).expect("perl config is not UTF-8")
 }
 
+/// `$VERSION` of lib/Linux/Event.pm, as its `our $VERSION = '...';` line says.
+fn module_version() -> String {
+    let pm = "lib/Linux/Event.pm";
+    let text = std::fs::read_to_string(pm).unwrap_or_else(|e| panic!("cannot read {pm}: {e}"));
+    text.lines()
+        .filter_map(|l| l.trim().strip_prefix("our $VERSION"))
+        .filter_map(|rest| rest.split(['\'', '"']).nth(1))
+        .find(|v| {
+            !v.is_empty()
+                && v.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '_')
+        })
+        .map(str::to_string)
+        .unwrap_or_else(|| panic!("no `our $VERSION = '...';` line in {pm}"))
+}
+
 fn main() {
     let perl = std::env::var("PERL").unwrap_or_else(|_| "perl".to_string());
     println!("cargo:rerun-if-env-changed=PERL");
     println!("cargo:rerun-if-changed=csrc/shim.c");
+    println!("cargo:rerun-if-changed=lib/Linux/Event.pm");
 
     let core = format!("{}/CORE", perl_config(&perl, "archlibexp"));
     let mut build = cc::Build::new();
     build.file("csrc/shim.c").include(&core).warnings(true);
+    // The boot handshake compares this with the version XSLoader passes, so
+    // a stale Event.so is refused: one source of truth, the module's $VERSION.
+    build.define("XS_VERSION", format!("\"{}\"", module_version()).as_str());
     for flag in perl_config(&perl, "ccflags").split_whitespace() {
         build.flag(flag);
     }

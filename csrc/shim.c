@@ -30,6 +30,18 @@ I32 le_xs_begin(pTHX_ I32 *axp) {
     return items;
 }
 
+/* The boot XSUB's start: the standard XS handshake (this perl's API version
+ * and interpreter layout, and XS_VERSION, which build.rs takes from
+ * lib/Linux/Event.pm, against the version XSLoader passes), so a stale or
+ * foreign Event.so croaks "object version ... does not match" like any XS
+ * module's.  Pops the mark; returns items and sets *axp. */
+I32 le_xs_boot(pTHX_ CV *cv, I32 *axp) {
+    dXSBOOTARGSXSAPIVERCHK;
+    PERL_UNUSED_VAR(cv);
+    *axp = ax;
+    return items;
+}
+
 SV *le_xs_arg(pTHX_ I32 ax, I32 i) { return PL_stack_base[ax + i]; }
 
 /* Runs the get-magic (a tied FETCH, say) of every argument up front, while

@@ -91,6 +91,14 @@ impl<T> Registry<T> {
             .map(|e| e.value)
     }
 
+    /// Every entry with its token.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (Token, &mut T)> + '_ {
+        self.entries.iter_mut().enumerate().filter_map(|(fd, e)| {
+            e.as_mut()
+                .map(|e| ((u64::from(e.generation) << 32) | fd as u64, &mut e.value))
+        })
+    }
+
     /// Empties the registry (for tearing a loop down).
     pub fn drain(&mut self) -> impl Iterator<Item = T> + '_ {
         self.count = 0;

@@ -4,12 +4,18 @@
 //! Cancelling removes the entry at once, so neither the heap nor the slab
 //! grows with cancelled timers; a slab slot is reused under a new generation,
 //! so an old id never cancels the timer that reused its slot.
+//!
+//! A new timer waits outside the heap until `admit` (called as a cycle
+//! begins): a timer scheduled during a cycle never fires in it, and, kept
+//! out of the heap, it cannot hide the timers that are due in it (an
+//! `after(0)` from a callback would otherwise sit at the root, in front of
+//! older due timers, and stop the cycle from reaching them).
 
 pub type TimerId = u64;
 
 struct Slot<T> {
     generation: u32,
-    /// Position in `heap` while pending.
+    /// Position in `heap`, or `NEW | index` in `new` before `admit`.
     pos: u32,
     payload: Option<T>,
 }
@@ -27,10 +33,15 @@ impl Node {
     }
 }
 
+/// Marks a slot position as an index into `new`.
+const NEW: u32 = 1 << 31;
+
 pub struct TimerHeap<T> {
     slots: Vec<Slot<T>>,
     free: Vec<u32>,
     heap: Vec<Node>,
+    /// Timers inserted since the last `admit`.
+    new: Vec<Node>,
     next_seq: u64,
 }
 
@@ -40,6 +51,7 @@ impl<T> Default for TimerHeap<T> {
             slots: Vec::new(),
             free: Vec::new(),
             heap: Vec::new(),
+            new: Vec::new(),
             next_seq: 0,
         }
     }
@@ -47,19 +59,23 @@ impl<T> Default for TimerHeap<T> {
 
 impl<T> TimerHeap<T> {
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.heap.len() + self.new.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.len() == 0
     }
 
-    /// The sequence number the next inserted timer will get: timers inserted
-    /// from now on compare as "not before" this mark.
-    pub fn mark(&self) -> u64 {
-        self.next_seq
+    /// Moves the timers inserted since the last call into the heap: from
+    /// now on they can be due.
+    pub fn admit(&mut self) {
+        for node in std::mem::take(&mut self.new) {
+            self.heap.push(node);
+            self.sift_up(self.heap.len() - 1);
+        }
     }
 
+    /// The earliest deadline of an admitted timer.
     pub fn next_deadline(&self) -> Option<u64> {
         self.heap.first().map(|n| n.deadline)
     }
@@ -82,12 +98,12 @@ impl<T> TimerHeap<T> {
         let id = (u64::from(s.generation) << 32) | u64::from(slot);
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.heap.push(Node {
+        s.pos = NEW | self.new.len() as u32;
+        self.new.push(Node {
             deadline,
             seq,
             slot,
         });
-        self.sift_up(self.heap.len() - 1);
         id
     }
 
@@ -99,15 +115,22 @@ impl<T> TimerHeap<T> {
         if s.generation != generation || s.payload.is_none() {
             return None;
         }
+        if s.pos & NEW != 0 {
+            let i = (s.pos & !NEW) as usize;
+            let node = self.new.swap_remove(i);
+            if let Some(moved) = self.new.get(i) {
+                self.slots[moved.slot as usize].pos = NEW | i as u32;
+            }
+            return Some(self.release(node));
+        }
         let pos = s.pos as usize;
         Some(self.remove_at(pos))
     }
 
-    /// Pops the earliest timer if it is due at `now` and was scheduled
-    /// before `mark` (see `mark`).
-    pub fn pop_due(&mut self, now: u64, mark: u64) -> Option<T> {
+    /// Pops the earliest admitted timer if it is due at `now`.
+    pub fn pop_due(&mut self, now: u64) -> Option<T> {
         let root = self.heap.first()?;
-        if root.deadline > now || root.seq >= mark {
+        if root.deadline > now {
             return None;
         }
         Some(self.remove_at(0))
@@ -116,6 +139,7 @@ impl<T> TimerHeap<T> {
     /// Removes every pending timer (for tearing a loop down).
     pub fn drain(&mut self) -> impl Iterator<Item = T> + '_ {
         self.heap.clear();
+        self.new.clear();
         self.free.clear();
         self.slots.drain(..).filter_map(|s| s.payload)
     }
@@ -127,6 +151,10 @@ impl<T> TimerHeap<T> {
             self.sift_down(pos);
             self.sift_up(pos);
         }
+        self.release(node)
+    }
+
+    fn release(&mut self, node: Node) -> T {
         self.free.push(node.slot);
         self.slots[node.slot as usize]
             .payload
@@ -187,9 +215,9 @@ mod tests {
         h.insert(10, 'a');
         h.insert(10, 'b');
         h.insert(20, 'x');
-        let mark = h.mark();
+        h.admit();
         let mut out = vec![];
-        while let Some(v) = h.pop_due(100, mark) {
+        while let Some(v) = h.pop_due(100) {
             out.push(v);
         }
         assert_eq!(out, vec!['a', 'b', 'x', 'c']);
@@ -206,20 +234,31 @@ mod tests {
         assert_ne!(a, c);
         assert_eq!(h.cancel(a), None);
         assert_eq!(h.len(), 2);
-        assert_eq!(h.pop_due(10, h.mark()), Some(2));
+        h.admit();
+        assert_eq!(h.pop_due(10), Some(2));
         assert_eq!(h.cancel(b), None);
-        assert_eq!(h.pop_due(10, h.mark()), Some(3));
+        assert_eq!(h.pop_due(10), Some(3));
         assert!(h.is_empty());
     }
 
     #[test]
-    fn mark_holds_back_new_timers() {
+    fn new_timers_wait_for_admit_and_hide_no_due_timer() {
         let mut h = TimerHeap::default();
-        h.insert(1, 'a');
-        let mark = h.mark();
+        h.insert(2, 'a');
+        h.insert(3, 'c');
+        h.admit();
+        // A callback of the cycle schedules an earlier timer, and cancels
+        // one it scheduled: the due timers still come out, in order.
         h.insert(0, 'b');
-        assert_eq!(h.pop_due(5, mark), None);
-        assert_eq!(h.pop_due(5, h.mark()), Some('b'));
+        let x = h.insert(0, 'x');
+        assert_eq!(h.cancel(x), Some('x'));
+        assert_eq!(h.pop_due(5), Some('a'));
+        assert_eq!(h.pop_due(5), Some('c'));
+        assert_eq!(h.pop_due(5), None);
+        assert_eq!(h.len(), 1);
+        h.admit();
+        assert_eq!(h.pop_due(5), Some('b'));
+        assert!(h.is_empty());
     }
 
     #[test]
@@ -232,6 +271,9 @@ mod tests {
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
             ids.push((h.insert(x >> 40, i), i));
+            if i == 2500 {
+                h.admit(); // cancel from both the heap and the new timers
+            }
         }
         for (n, (id, _)) in ids.iter().enumerate() {
             if n % 2 == 0 {
@@ -239,12 +281,12 @@ mod tests {
             }
         }
         assert_eq!(h.len(), 2500);
+        h.admit();
         let mut last = 0;
-        let mark = h.mark();
         while let Some(d) = h.next_deadline() {
             assert!(d >= last);
             last = d;
-            h.pop_due(u64::MAX, mark).unwrap();
+            h.pop_due(u64::MAX).unwrap();
         }
     }
 }

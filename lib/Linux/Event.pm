@@ -127,7 +127,8 @@ signals (in ascending signal number) and child exits.
 
 Then every timer that is due runs, in deadline order (equal deadlines in the
 order they were scheduled).  Timers scheduled during the cycle wait for the
-next one.
+next one, even with an earlier deadline, and never hold back a timer that is
+due in this one.
 
 =back
 
@@ -288,6 +289,11 @@ Linux (L<Linux::Event::Pid> needs Linux 5.4 or later, for pidfd_open(2)
 and C<waitid(P_PIDFD)>; epoll_pwait2(2), from Linux 5.11, is used when the
 kernel has it, for timeouts finer than a millisecond), Perl 5.36 or later,
 and to build this distribution a Rust toolchain (C<cargo>) and a C compiler.
+
+Like every XS module, the engine checks when it is loaded that it was built
+for this perl and for this release of the modules: a stale or foreign
+F<Event.so> (an old build left in F<lib/auto> or in an install tree) is
+refused with Perl's usual C<object version ... does not match> message.
 
 =head1 HOW A DIE INSIDE A CALLBACK IS HANDLED
 

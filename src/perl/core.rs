@@ -89,6 +89,9 @@ pub struct LoopCore {
     pub signal_counts: RefCell<[u32; MAX_SIGNAL + 1]>,
     pub signals_pending: Cell<bool>,
     pub on_wakeup: Cell<*mut SV>,
+    /// A weak reference to the user's handle on the waker: its fd is the
+    /// loop's only while that handle is open (null before `waker`).
+    pub waker_fh: Cell<*mut SV>,
     /// A weak reference to the loop object, shared by every object the loop
     /// hands out (their slot 0).
     pub owner_ref: *mut SV,
@@ -107,6 +110,7 @@ impl LoopCore {
             signal_counts: RefCell::new([0; MAX_SIGNAL + 1]),
             signals_pending: Cell::new(false),
             on_wakeup: Cell::new(ptr::null_mut()),
+            waker_fh: Cell::new(ptr::null_mut()),
             owner_ref: ptr::null_mut(),
             dispatching: Cell::new(false),
             fork_generation: super::handle::fork_generation(),
@@ -127,13 +131,33 @@ impl LoopCore {
 
     /// Removes an I/O watcher and releases its Perl values.
     pub fn unwatch(&self, p: *mut Interp, token: Token) -> bool {
-        let held = self.engine.borrow_mut().unwatch(token, true);
-        match held {
-            Some(h) => {
-                h.release(p);
-                true
-            }
-            None => false,
+        let held = self.engine.borrow_mut().unwatch(token);
+        let found = held.is_some();
+        if let Some(h) = held {
+            h.release(p);
+        }
+        self.release_orphans(p);
+        found
+    }
+
+    /// Whether the handle `fh` of watcher `token` still has its fd open; if
+    /// not, the user closed or dropped it without unwatching, and the
+    /// watcher is purged without a word.
+    pub fn still_open(&self, p: *mut Interp, token: Token, fh: *mut SV) -> bool {
+        // SAFETY: `fh` is the weak handle reference the watcher holds.
+        if unsafe { super::ffi::le_handle_fd(p, fh) } == crate::registry::token_fd(token) {
+            return true;
+        }
+        self.unwatch(p, token);
+        false
+    }
+
+    /// Releases the Perl values of registrations the engine dropped by
+    /// itself (see `Reactor::take_orphans`).
+    pub fn release_orphans(&self, p: *mut Interp) {
+        let orphans = self.engine.borrow_mut().take_orphans();
+        for h in orphans {
+            h.release(p);
         }
     }
 
@@ -144,6 +168,7 @@ impl LoopCore {
             engine,
             signals,
             on_wakeup,
+            waker_fh,
             owner_ref,
             ..
         } = *self;
@@ -162,6 +187,7 @@ impl LoopCore {
             s.release(p);
         }
         release(p, on_wakeup.get());
+        release(p, waker_fh.get());
         release(p, owner_ref);
     }
 }

@@ -13,7 +13,8 @@ use super::ffi::{self, Interp, SV};
 use super::xs::{Failure, release};
 use crate::interest::plan;
 use crate::reactor::{MAX_SIGNAL, Ready, Source};
-use crate::registry::{Token, token_fd};
+use crate::registry::Token;
+use crate::sys::epoll;
 use std::io;
 use std::ptr;
 
@@ -115,23 +116,18 @@ pub fn cycle(
     loop_sv: *mut SV,
     limit: Option<u64>,
 ) -> Result<usize, Failure> {
-    let mark = core.engine.borrow().timer_mark();
+    core.engine.borrow_mut().begin_cycle();
+    core.release_orphans(p);
     // SAFETY: reads one interpreter flag.
     if unsafe { ffi::le_signals_pending(p) } != 0 {
         despatch_perl_signals(p, core)?;
         return Ok(1);
     }
-    let wait = timeout(core, limit);
     let resumed = core.engine.borrow().has_pending();
     if !resumed {
-        let mut engine = core.engine.borrow_mut();
-        // With nothing registered and nothing to wait for, skip the system call.
-        let skip = wait == Some(0) && !engine.has_sources();
-        let res = if skip { Ok(0) } else { engine.wait(wait) };
-        drop(engine);
-        match res {
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+        match wait(p, core, limit) {
+            Ok(true) => {}
+            Ok(false) => {
                 despatch_perl_signals(p, core)?;
                 return Ok(1);
             }
@@ -145,13 +141,22 @@ pub fn cycle(
 
     let mut ran = 0;
     if core.signals_pending.get() {
+        // Left over from a cycle whose callback died: merged with what has
+        // arrived since, so this cycle still goes in ascending order.
+        read_signals(core)?;
         ran += dispatch_signals(p, core, loop_sv)?;
     }
     loop {
         let next = core.engine.borrow_mut().next_ready();
+        let next = next.map_err(|e| {
+            Failure::Croak(format!(
+                "Linux::Event::Loop: cannot rebuild the epoll set: {e}"
+            ))
+        })?;
         let Some(ready) = next else { break };
         ran += dispatch_ready(p, core, loop_sv, ready)?;
     }
+    core.release_orphans(p);
 
     // The clock is read only when there are timers at all.
     let now = {
@@ -159,7 +164,7 @@ pub fn cycle(
         engine.next_deadline().map(|_| engine.now())
     };
     while let Some(now) = now {
-        let due = core.engine.borrow_mut().pop_due_timer(now, mark);
+        let due = core.engine.borrow_mut().pop_due_timer(now);
         let Some(cb) = due else { break };
         let r = call(p, core, cb, &mut [loop_sv]);
         release_after(p, cb, &r);
@@ -167,6 +172,34 @@ pub fn cycle(
         ran += 1;
     }
     Ok(ran)
+}
+
+/// Waits for events; false when a Perl `%SIG` handler interrupted the wait
+/// and is to run.  An interruption that left no handler to run (SIGSTOP and
+/// SIGCONT, a signal whose handler is C's) is no event: the wait goes on for
+/// the rest of its time.
+fn wait(p: *mut Interp, core: &LoopCore, limit: Option<u64>) -> io::Result<bool> {
+    let wait = timeout(core, limit);
+    let mut engine = core.engine.borrow_mut();
+    // With nothing registered and nothing to wait for, skip the system call.
+    if wait == Some(0) && !engine.has_sources() {
+        return Ok(true);
+    }
+    let deadline = wait.map(|w| engine.now().saturating_add(w));
+    let mut left = wait;
+    loop {
+        match engine.wait(left) {
+            Ok(_) => return Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                // SAFETY: reads one interpreter flag.
+                if unsafe { ffi::le_signals_pending(p) } != 0 {
+                    return Ok(false);
+                }
+                left = deadline.map(|d| d.saturating_sub(engine.now()));
+            }
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 enum Kind {
@@ -241,10 +274,7 @@ fn dispatch_io(
     ready: Ready,
     w: IoSnapshot,
 ) -> Result<usize, Failure> {
-    // SAFETY: `w.fh` is the weak handle reference this watcher holds.
-    if unsafe { ffi::le_handle_fd(p, w.fh) } != token_fd(ready.token) {
-        // The user dropped or closed the handle: forget it without a word.
-        core.unwatch(p, ready.token);
+    if !core.still_open(p, ready.token, w.fh) {
         return Ok(0);
     }
     let todo = plan(ready.events, w.on[READ], w.on[WRITE], w.on[ERROR]);
@@ -253,16 +283,31 @@ fn dispatch_io(
         call(p, core, w.cb[ERROR], &mut args)?;
         return Ok(1);
     }
+    if !todo.read && !todo.write {
+        // A hang-up or error with no callback to take it.
+        core.engine.borrow_mut().park(ready.token);
+        return Ok(0);
+    }
     let mut ran = 0;
     if todo.read {
-        call(p, core, w.cb[READ], &mut args)?;
+        let r = call(p, core, w.cb[READ], &mut args);
+        if r.is_err() && todo.write {
+            // The write half is still owed: the next cycle dispatches it
+            // (an edge-triggered or oneshot watcher would not be told again).
+            core.engine.borrow_mut().unread(ready.token, epoll::OUT);
+        }
+        r?;
         ran += 1;
     }
     if todo.write {
-        // The read callback may have cancelled, replaced or changed the watcher.
+        // The read callback may have cancelled, replaced or changed the
+        // watcher, or closed its handle.
         let Some(now) = io_snapshot(core, ready.token) else {
             return Ok(ran);
         };
+        if !core.still_open(p, ready.token, now.fh) {
+            return Ok(ran);
+        }
         if now.on[WRITE] {
             let mut args = [loop_sv, now.fh, now.object];
             call(p, core, now.cb[WRITE], &mut args)?;

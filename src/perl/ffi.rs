@@ -26,6 +26,7 @@ pub const KIND_WAKER: c_int = 1;
 
 unsafe extern "C" {
     pub fn le_xs_begin(p: *mut Interp, ax: *mut i32) -> i32;
+    pub fn le_xs_boot(p: *mut Interp, cv: *mut CV, ax: *mut i32) -> i32;
     pub fn le_xs_arg(p: *mut Interp, ax: i32, i: i32) -> *mut SV;
     pub fn le_xs_getmagic(p: *mut Interp, ax: i32, items: i32);
     pub fn le_xs_ix(cv: *mut CV) -> i32;

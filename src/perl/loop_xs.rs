@@ -10,7 +10,7 @@ use super::objects::{field, mortal_ref, new_object, weak};
 use super::subscription_xs;
 use super::xs::*;
 use crate::interest::Interest;
-use crate::reactor::{Refused, WatchError};
+use crate::reactor::{Refused, Source, WatchError};
 use crate::registry::Token;
 use std::os::fd::IntoRawFd;
 use std::sync::atomic::Ordering;
@@ -210,6 +210,12 @@ fn watch(a: Args) -> XsResult {
     ];
     let (edge, oneshot) = (truthy(p, a.get(7)), truthy(p, a.get(8)));
     let (_, core) = owner_core(a)?;
+    // The user's handle on the waker is reserved while it is open; once
+    // closed, its number is anybody's.
+    // SAFETY: null or the weak reference the loop keeps.
+    if unsafe { ffi::le_handle_fd(p, core.waker_fh.get()) } == fd {
+        return croak(format!("watch: fd {fd} {RESERVED}"));
+    }
 
     // An undefined data slot costs nothing: it stays empty until set.
     let data = data_copy(p, a.get(6));
@@ -230,10 +236,8 @@ fn watch(a: Args) -> XsResult {
         oneshot,
     };
     let result = core.engine.borrow_mut().watch(fd, interest, Held::Io(w));
-    settle(p, result, object, token_sv, |error| match error {
-        WatchError::Reserved => format!(
-            "watch: fd {fd} is reserved for the loop's waker; use $waker->on_wakeup to react to wakeups"
-        ),
+    settle(p, core, result, object, token_sv, |error| match error {
+        WatchError::Reserved => format!("watch: fd {fd} {RESERVED}"),
         WatchError::NotPollable => format!(
             "watch: fd {fd} cannot be watched: epoll does not support this kind of file (a regular file or directory?)"
         ),
@@ -241,11 +245,16 @@ fn watch(a: Args) -> XsResult {
     })
 }
 
+const RESERVED: &str = "is reserved for the loop's own use (its waker, signalfd or a pidfd); \
+     use $waker->on_wakeup to react to wakeups";
+
 /// Finishes a registration: on success the object learns its token and what
-/// it replaced is released; on refusal everything is released and the error
-/// becomes a croak.  Returns a mortal reference to the object.
+/// it replaced (or left orphaned) is released; on refusal everything is
+/// released and the error becomes a croak.  Returns a mortal reference to
+/// the object.
 fn settle(
     p: *mut Interp,
+    core: &LoopCore,
     result: Result<(Token, Option<Held>), Refused<Held>>,
     object: *mut SV,
     token_sv: *mut SV,
@@ -270,6 +279,7 @@ fn settle(
     if let Some(old) = replaced {
         old.release(p);
     }
+    core.release_orphans(p);
     match error {
         None => Ok(ret),
         Some(e) => croak(message(e)),
@@ -285,8 +295,20 @@ fn unwatch_fd(a: Args) -> XsResult {
         _ => return ret_bool(a.p, false),
     };
     let (_, core) = owner_core(a)?;
-    let token = core.engine.borrow().io_token(fd);
-    ret_bool(a.p, token.is_some_and(|t| core.unwatch(a.p, t)))
+    let found = {
+        let engine = core.engine.borrow();
+        engine.io_token(fd).and_then(|t| match engine.source(t) {
+            Some(Source::Io {
+                payload: Held::Io(w),
+                ..
+            }) => Some((t, w.fh)),
+            _ => None,
+        })
+    };
+    // A watcher left on this number by a handle closed without unwatch is
+    // not the watcher of this handle: it is purged, and nothing was removed.
+    let removed = found.is_some_and(|(t, fh)| core.still_open(a.p, t, fh) && core.unwatch(a.p, t));
+    ret_bool(a.p, removed)
 }
 xsub!(xs_unwatch_fd, unwatch_fd);
 
@@ -303,14 +325,18 @@ fn waker_fd(a: Args) -> XsResult {
     let (waker, dup) =
         made.map_err(|e| Failure::Croak(format!("cannot create the waker's eventfd: {e}")))?;
     let _ = h.shared.waker.set(waker);
+    core.release_orphans(a.p);
     ret_iv(a.p, i64::from(dup.into_raw_fd()))
 }
 xsub!(xs_waker_fd, waker_fd);
 
-/// _attach_waker($waker_object): gives the Wakeup object its eventfd.
+/// _attach_waker($waker_object, $fh): gives the Wakeup object its eventfd
+/// and tells the loop the user's handle on it (reserved while open).
 fn attach_waker_xs(a: Args) -> XsResult {
-    a.expect(2, 2, "$loop->_attach_waker($waker)")?;
+    a.expect(3, 3, "$loop->_attach_waker($waker, $fh)")?;
     let (_, core) = owner_core(a)?;
+    let old = core.waker_fh.replace(weak(a.p, a.get(2)));
+    release(a.p, old);
     let waker = core.engine.borrow().waker().cloned();
     match waker {
         Some(w) => attach_waker(a.p, a.get(1), WakerHandle::new(w)),
@@ -363,12 +389,23 @@ fn signal(a: Args) -> XsResult {
     }
     let cb = code(p, a.get(2), "signal: callback")?;
     let (_, core) = owner_core(a)?;
-    for &signo in &signos {
-        core.engine.borrow_mut().add_signal(signo).map_err(|e| {
-            Failure::Croak(format!(
-                "signal: cannot route signal {signo} to the loop: {e}"
-            ))
-        })?;
+    for (i, &signo) in signos.iter().enumerate() {
+        let Err(e) = core.engine.borrow_mut().add_signal(signo) else {
+            continue;
+        };
+        // Give back what this call took for signals that have no handler.
+        let signals = core.signals.borrow();
+        let mut engine = core.engine.borrow_mut();
+        for &s in &signos[..i] {
+            if signals[s as usize].is_none() {
+                engine.remove_signal(s).map_err(|e| {
+                    Failure::Croak(format!("signal: cannot give signal {s} back: {e}"))
+                })?;
+            }
+        }
+        return croak(format!(
+            "signal: cannot route signal {signo} to the loop: {e}"
+        ));
     }
     let id = core.new_subscription_id();
     // SAFETY: new SVs; the references move into the object.
@@ -396,6 +433,7 @@ fn signal(a: Args) -> XsResult {
     for old in replaced {
         old.release(p);
     }
+    core.release_orphans(p);
     Ok(ret)
 }
 xsub!(xs_signal, signal);
@@ -438,7 +476,7 @@ fn pid(a: Args) -> XsResult {
         .engine
         .borrow_mut()
         .watch_child(pid, reap, Held::Child(sub));
-    settle(p, result, object, token_sv, |error| match error {
+    settle(p, core, result, object, token_sv, |error| match error {
         WatchError::Os(e) if e.raw_os_error() == Some(libc::ESRCH) => {
             format!("pid: no such process {pid}")
         }

@@ -23,7 +23,7 @@ use std::ffi::CString;
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn boot_Linux__Event(p: *mut Interp, cv: *mut CV) {
     // SAFETY: we are Perl's boot XSUB for this module.
-    let args = unsafe { xs::Args::begin(p, cv) };
+    let args = unsafe { xs::Args::boot(p, cv) };
     let mut reg = |name: &str, f: ffi::Xsub, ix: i32| {
         let name = CString::new(name).expect("XSUB names have no NUL");
         // SAFETY: registers an XSUB with this interpreter; perl copies the name.

@@ -65,11 +65,15 @@ fn cancel(a: Args) -> XsResult {
     };
     let core = h.core()?;
     let mut held = Vec::new();
+    let mut given_back = Ok(());
     if a.ix == 0 {
         let mut signals = core.signals.borrow_mut();
         for n in signal_numbers(a.p, key) {
             if signals[n].as_ref().is_some_and(|s| s.id == id) {
                 held.extend(signals[n].take().map(Held::Child));
+                // Its last handler went: the mask bit goes back.
+                let r = core.engine.borrow_mut().remove_signal(n as i32);
+                given_back = given_back.and(r.map_err(|e| (n, e)));
             }
         }
     } else {
@@ -78,6 +82,11 @@ fn cancel(a: Args) -> XsResult {
     let found = !held.is_empty();
     for h in held {
         h.release(a.p);
+    }
+    if let Err((n, e)) = given_back {
+        return croak(format!(
+            "Linux::Event::Signal: cannot give signal {n} back to the program: {e}"
+        ));
     }
     ret_bit(a.p, found)
 }

@@ -19,15 +19,34 @@ fn this(a: Args) -> Result<(*mut SV, Token), Failure> {
     invocant(a.p, a.get(0), CLASS)
 }
 
-/// Reads the watcher's engine state; None when it is inactive or its loop is gone.
+/// Whether the watcher is registered (Some) and its handle still has its fd
+/// open (true).  The handle is looked up with no borrow held.
+fn handle_open(a: Args, core: &LoopCore, token: Token) -> Option<bool> {
+    let fh = match core.engine.borrow().source(token) {
+        Some(Source::Io {
+            payload: Held::Io(w),
+            ..
+        }) => w.fh,
+        _ => return None,
+    };
+    // SAFETY: the weak handle reference the watcher holds.
+    Some(unsafe { ffi::le_handle_fd(a.p, fh) } == token_fd(token))
+}
+
+/// Reads the watcher's engine state; None when it is inactive (its handle
+/// closed or dropped included) or its loop is gone.
 fn read<T>(a: Args, f: impl FnOnce(&IoWatch, &Interest) -> T) -> Result<Option<T>, Failure> {
     let (obj, token) = this(a)?;
     let Some(h) = owner(obj) else { return Ok(None) };
     let core = h.core_to_read()?;
+    if handle_open(a, core, token) != Some(true) {
+        return Ok(None);
+    }
     match core.engine.borrow().source(token) {
         Some(Source::Io {
             interest,
             payload: Held::Io(w),
+            ..
         }) => Ok(Some(f(w, interest))),
         _ => Ok(None),
     }
@@ -35,7 +54,9 @@ fn read<T>(a: Args, f: impl FnOnce(&IoWatch, &Interest) -> T) -> Result<Option<T
 
 /// Changes the watcher's switches through `f` and applies the resulting
 /// interest; `rearm` forces the kernel update (oneshot re-arming).  A no-op
-/// on an inactive watcher.  Returns what `f` hands back (to release).
+/// on an inactive watcher; one whose handle was closed without unwatch is
+/// purged first (its number may name an unrelated file by now).  `f` hands
+/// back what to release.
 fn update(
     a: Args,
     rearm: bool,
@@ -44,10 +65,19 @@ fn update(
     let (obj, token) = this(a)?;
     let Some(h) = owner(obj) else { return Ok(()) };
     let core: &LoopCore = h.core()?;
+    match handle_open(a, core, token) {
+        None => return Ok(()),
+        Some(false) => {
+            core.unwatch(a.p, token);
+            return Ok(());
+        }
+        Some(true) => {}
+    }
     let mut engine = core.engine.borrow_mut();
     let Some(Source::Io {
         interest,
         payload: Held::Io(w),
+        ..
     }) = engine.source_mut(token)
     else {
         return Ok(());
@@ -169,12 +199,7 @@ xsub!(xs_mode, mode);
 /// or dropped without unwatch is gone even before the loop purges it.
 fn is_active(a: Args) -> XsResult {
     a.expect(1, 1, "$watcher->is_active")?;
-    let (_, token) = this(a)?;
-    // SAFETY: the weak handle reference the watcher holds.
-    let live = read(
-        a,
-        |w, _| unsafe { ffi::le_handle_fd(a.p, w.fh) } == token_fd(token),
-    )?;
+    let live = read(a, |_, _| true)?;
     ret_bit(a.p, live.unwrap_or(false))
 }
 xsub!(xs_is_active, is_active);

@@ -54,6 +54,22 @@ impl Args {
         Args { p, ix, ax, items }
     }
 
+    /// # Safety
+    /// Must be called once, first thing in the boot XSUB: it performs the
+    /// version handshake (which croaks on a mismatch, before anything of
+    /// ours exists) instead of `begin`.
+    pub unsafe fn boot(p: *mut Interp, cv: *mut ffi::CV) -> Args {
+        let mut ax = 0;
+        // SAFETY: the start of the boot XSUB; this pops its mark.
+        let items = unsafe { ffi::le_xs_boot(p, cv, &mut ax) };
+        Args {
+            p,
+            ix: 0,
+            ax,
+            items,
+        }
+    }
+
     /// Argument `i`, or null past the end.
     pub fn get(&self, i: i32) -> *mut SV {
         if i >= self.items {

@@ -32,3 +32,16 @@ pub fn dup_cloexec(fd: RawFd) -> io::Result<OwnedFd> {
     // SAFETY: F_DUPFD_CLOEXEC only reads `fd`; a bad fd gives EBADF.
     owned(unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) } as libc::c_long)
 }
+
+/// Which open file a descriptor refers to, as far as fstat(2) tells: the
+/// device and inode.  Pipes and sockets each have their own inode; files
+/// on the anonymous inode (eventfd, timerfd) all share one.
+pub type FileId = (u64, u64);
+
+pub fn file_id(fd: RawFd) -> io::Result<FileId> {
+    // SAFETY: zeroed stat is a valid out-buffer.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: valid out-pointer; a bad fd gives EBADF.
+    check(unsafe { libc::fstat(fd, &mut st) } as libc::c_long)?;
+    Ok((st.st_dev, st.st_ino))
+}

@@ -25,14 +25,59 @@ impl SigSet {
         unsafe { libc::sigaddset(&mut self.0, signo) };
     }
 
-    /// Blocks the set in the calling thread (the mask only ever grows).
-    pub fn block(&self) -> io::Result<()> {
-        // SAFETY: valid set pointer; the old mask is not requested.
-        let ret = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &self.0, std::ptr::null_mut()) };
+    pub fn remove(&mut self, signo: i32) {
+        // SAFETY: as in `add`.
+        unsafe { libc::sigdelset(&mut self.0, signo) };
+    }
+
+    pub fn contains(&self, signo: i32) -> bool {
+        // SAFETY: the set is initialised; an invalid number gives -1.
+        unsafe { libc::sigismember(&self.0, signo) == 1 }
+    }
+
+    /// Blocks the set in the calling thread; returns the mask before.
+    pub fn block(&self) -> io::Result<SigSet> {
+        self.change_mask(libc::SIG_BLOCK)
+    }
+
+    /// Unblocks the set in the calling thread.
+    pub fn unblock(&self) -> io::Result<()> {
+        self.change_mask(libc::SIG_UNBLOCK).map(|_| ())
+    }
+
+    fn change_mask(&self, how: libc::c_int) -> io::Result<SigSet> {
+        let mut old = SigSet::empty();
+        // SAFETY: valid set pointers.
+        let ret = unsafe { libc::pthread_sigmask(how, &self.0, &mut old.0) };
         if ret != 0 {
             return Err(io::Error::from_raw_os_error(ret));
         }
-        Ok(())
+        Ok(old)
+    }
+
+    /// Takes every pending signal of the set (for this thread or the
+    /// process) without waiting; returns how many were taken.
+    pub fn take_pending(&self) -> usize {
+        let zero = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        let mut n = 0;
+        // SAFETY: valid set and timeout pointers; no siginfo is asked for.
+        while unsafe { libc::sigtimedwait(&self.0, std::ptr::null_mut(), &zero) } > 0 {
+            n += 1;
+        }
+        n
+    }
+
+    /// Unblocks the set in a freshly forked child.
+    ///
+    /// # Safety
+    /// Only between fork and exec in the child (or in a single-threaded
+    /// process): uses only async-signal-safe calls.
+    pub unsafe fn unblock_in_child(&self) {
+        // SAFETY: sigprocmask is async-signal-safe; valid set pointer.
+        unsafe { libc::sigprocmask(libc::SIG_UNBLOCK, &self.0, std::ptr::null_mut()) };
     }
 }
 

@@ -102,7 +102,7 @@ sub waker {
     open(my $fh, '<&=', $fd) or Carp::croak("cannot open a handle on the waker's eventfd: $!");
     my $waker = bless { fh => $fh, loop => $self }, 'Linux::Event::Wakeup';
     Scalar::Util::weaken($waker->{loop});
-    $self->_attach_waker($waker);
+    $self->_attach_waker($waker, $fh);
     return $self->{waker} = $waker;
 }
 
@@ -315,7 +315,9 @@ With no timeout (or undef) it blocks until the next timer is due or
 something is ready; like C<run>, it blocks until a C<%SIG> handler runs if
 nothing can ever become ready.  C<0> polls.  It can be used without C<run>,
 to pump the loop by hand.  If a C<%SIG> handler interrupts the wait, the
-handler runs and C<run_once> returns.
+handler runs and C<run_once> returns.  A signal that interrupts the wait but
+has no Perl handler to run (C<SIGSTOP> and C<SIGCONT>, say) does not end it:
+the wait goes on for the rest of its time.
 
 Croaks if the timeout is negative (C<must not be negative>), not a finite
 number (NaN or infinite), not numeric, or a reference; and, like C<run>,
@@ -455,8 +457,10 @@ the handle, unknown keys (C<unknown watch args: x, y>), a handler that is
 neither a CODE reference nor undef, a handle with no open descriptor
 (C<the handle has no file descriptor>), a descriptor epoll refuses, such as
 a regular file or a directory (C<cannot be watched>), and the loop's own
-waker handle (C<reserved for the loop's waker>: its fd is reserved; use
-L<Linux::Event::Wakeup/on_wakeup>).
+descriptors (C<reserved for the loop's own use>): its eventfd, signalfd and
+pidfds, and the waker's handle while that handle is open (use
+L<Linux::Event::Wakeup/on_wakeup>).  Once the user closes C<< $waker->fh >>,
+its number is free: a handle that reuses it can be watched.
 
 Watchers are keyed by file descriptor: watching an fd that is already
 watched replaces the old watcher, which becomes inactive and never fires
@@ -468,7 +472,17 @@ C<unwatch>, nothing fires for it again, even if the kernel reuses the
 number; its C<is_active> says 0 at once, and the loop purges it silently
 the next time the fd is reported (its C<fh> is undef once the handle is
 gone).  Call C<unwatch> (or C<< $watcher->cancel >>) before
-closing a handle to remove the watcher at once.
+closing a handle to remove the watcher at once.  Such a watcher's setters
+change nothing and its getters say 0, and C<unwatch> of a new handle that
+reuses the number returns false: the new handle was not watched.
+
+Closing a watched handle while another descriptor still refers to the same
+open file (a C<dup>, the copy a forked child inherited, a socket passed to
+another process) leaves the kernel's registration behind, and the kernel
+can no longer be asked to remove it.  When it reports that registration,
+the loop rebuilds its epoll set from its own records (as libev does), so it
+goes on sleeping when nothing is ready; a ready edge-triggered watcher may
+then be told once more, never less.
 
 =head2 unwatch
 
@@ -502,9 +516,16 @@ C<read> is called if readable and read is enabled; then
 =item 4.
 
 C<write> if writable and write is enabled, unless the read handler cancelled
-or replaced the watcher (or disabled write).
+or replaced the watcher, closed or dropped its handle, or disabled write.
 
 =back
+
+The kernel reports hang-up and error conditions whatever is enabled.  A
+watcher with read and write both disabled (reading paused for backpressure,
+say) whose descriptor hangs up is therefore set aside after that report:
+the loop stops asking the kernel about it, rather than waking at once, every
+cycle, for something no callback takes.  Enabling a direction again asks the
+kernel afresh, and the callback is told what is pending (an end of file).
 
 Oneshot watchers are disarmed by the kernel after one delivery; toggling a
 direction (C<disable_read> then C<enable_read>, for example) re-arms them,
@@ -569,7 +590,10 @@ Every croak names what was wrong and is reported from the caller's line.
 An exception thrown by any callback propagates out of C<run>/C<run_once>
 unchanged (the same string or the same object); the loop stays consistent,
 nothing pending is lost (events not yet dispatched in that cycle are
-dispatched by the next one), and it can be run again.
+dispatched by the next one, including the write half of a delivery whose
+read handler died, for edge-triggered and oneshot watchers too; the next
+cycle delivers leftover signals together with new ones, still in ascending
+number), and it can be run again.
 
 =head1 CALLBACKS THAT CHANGE THE LOOP
 
@@ -595,6 +619,17 @@ next event.
 =item * cancelling timers, including every pending one
 
 Cancelled timers never fire, even if they were due in the same cycle.
+
+=item * scheduling timers
+
+A timer scheduled in a cycle waits for the next one, whatever its deadline
+(C<at(0, ...)> included), and never keeps the timers already due from
+running in this one.
+
+=item * closing or dropping the handle it was called for
+
+The watcher is inactive at once: the write half of the same delivery does
+not run.
 
 =item * C<exit>
 
@@ -631,8 +666,9 @@ C<< $waker->signal >> works and wakes the parent; C<< $waker->drain >>
 croaks (it would take the parent's wakeups).  A new loop created in the
 child works normally.  See F<examples/fork_workers.pl>.
 
-Signals subscribed with L</signal> stay blocked in child processes, also
-across C<exec>; see L<Linux::Event::Signal/CHILD PROCESSES>.
+Signals subscribed with L</signal> are blocked while subscribed and given
+back afterwards; which child processes inherit them blocked is described in
+L<Linux::Event::Signal/CHILD PROCESSES>.
 
 =head1 DIFFERENCES FROM UPSTREAM 0.007
 

@@ -105,21 +105,36 @@ an adaptor object of the same loop) either was made.  A subscription whose
 signals have all been taken over this way reports C<is_active> 0 and its
 C<cancel> returns 0; C<cancel> never removes a replacement.
 
-The loop uses one signalfd, created on first use.  The subscribed signals are
-blocked so that they arrive through it; the blocked set only grows for the
-loop's lifetime (cancelling does not unblock; a signal that arrives with no
-handler is read and dropped).  A C<%SIG> handler for a subscribed signal is
-therefore not called: the loop takes the signal.  Other signals keep their
-C<%SIG> handlers, which the loop runs promptly even while it waits (see
-L<Linux::Event::Loop/stop>).
+The loop uses one signalfd, created on first use.  A subscribed signal is
+blocked so that it arrives through it: while subscribed, a C<%SIG> handler
+for it is not called and its default action does not happen; the loop takes
+the signal.  Other signals keep their C<%SIG> handlers, which the loop runs
+promptly even while it waits (see L<Linux::Event::Loop/stop>).
+
+When the last subscription for a signal goes (cancelled, or its loop freed,
+also at global destruction), the signal is given back: an arrival that is
+still pending is consumed (it came while the loop had it), then its mask bit
+returns to what it was before the first subscription, so its C<%SIG> handler
+and its default action (Ctrl-C ending the program) work again.  A signal
+the program had blocked itself stays blocked.  The subscriptions are counted
+per process: while another loop still subscribes to the signal, it stays
+blocked.
 
 =head1 CHILD PROCESSES
 
-A blocked signal stays blocked in every child process: C<fork> copies the
-signal mask, and C<exec> keeps it.  A program started with C<system>, C<exec>
-or a pipe open after subscribing to C<INT> or C<TERM> therefore does not
-receive those signals (they stay pending) unless it unblocks them itself.  To give a child the usual behaviour, unblock them in the
-child before C<exec>:
+A child process starts with the signal mask the program had before its first
+subscription where the fork goes through the C library's fork handlers and
+nothing sets the mask again afterwards: commands run by backticks (C<qx>) and
+by piped opens (C<open> with C<-|> or C<|->) get the original mask.
+
+Perl's own C<fork> and C<system> are different: perl blocks signals around
+the fork and, in the child, sets the mask the parent had at that moment,
+with the subscribed signals blocked.  A child of C<fork>, and a command run
+by C<system>, therefore start with the subscribed signals blocked (a command
+started with C<INT> blocked cannot be stopped with Ctrl-C).  A bare C<exec>
+(without a fork) keeps the mask it has as well.  Cancel the subscriptions
+before C<exec> (the mask is given back then), or, to give a forked child the
+usual behaviour, unblock them in the child before C<exec>:
 
   use POSIX qw(SIGINT SIGTERM SIG_UNBLOCK);
 
@@ -137,7 +152,9 @@ them: subscribe before starting threads, and a process-directed signal can
 only be taken through the loop's signalfd, whichever thread it is sent from.
 A thread started before the subscription does not block the signal, and the
 kernel may deliver the signal to it instead (running its default action or
-C<%SIG> handler).
+C<%SIG> handler).  Giving a signal back (see L</DESCRIPTION>) unblocks it in
+the thread that gives it back, the loop's; threads started while it was
+subscribed keep it blocked.
 
 =head1 TWO LOOPS, ONE SIGNAL
 

@@ -124,7 +124,9 @@ after.  Never closes the handle.
 
 On an inactive watcher, the setters change nothing (C<on_*>, C<enable_*>
 and C<disable_*> return the watcher, C<edge_triggered> and C<oneshot> return
-0), the switch getters return 0, and C<data> still works.  In a thread other than the loop's, only C<data>,
+0), the switch getters return 0, and C<data> still works.  This includes a
+watcher whose handle was closed or dropped without C<unwatch>: its setters
+never register whatever file reuses its descriptor number.  In a thread other than the loop's, only C<data>,
 C<loop>, C<fh> and C<fd> work, on the thread's own copies; in a forked
 child, the getters work and the methods that change the watcher croak (see
 L<Linux::Event::Loop/THREADS AND FORK>).

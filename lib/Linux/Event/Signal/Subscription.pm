@@ -46,7 +46,8 @@ constructor.  See L<Linux::Event::Signal> for what a subscription does.
 Removes the handler from each of its signals that it still handles: 1 the
 first time, 0 after.  A subscription that was replaced (a later subscription
 for the same signal) handles nothing any more: its C<cancel> returns 0 and
-leaves the replacement in place.  No arguments.
+leaves the replacement in place.  Each signal whose last subscription this
+was is given back (see L<Linux::Event::Signal/DESCRIPTION>).  No arguments.
 
 =head2 is_active
 
