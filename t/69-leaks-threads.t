@@ -10,6 +10,13 @@
 # threads run in a separate perl that loads only threads, Linux::Event and
 # the light LE::Test (~1.5 ms a thread) and reports its figures on stdout.
 use v5.36;
+use Config;
+BEGIN {
+    unless ($Config{useithreads}) {
+        print "1..0 # SKIP this perl is built without ithreads\n";
+        exit 0;
+    }
+}
 use Test::More;
 
 BEGIN { alarm 170 }

@@ -5,7 +5,13 @@ our $VERSION = '0.007';
 
 use Carp ();
 require XSLoader;
-XSLoader::load('Linux::Event', $VERSION);
+# A checkout that was never built has no engine: say that, rather than
+# DynaLoader's "Can't locate loadable object".
+eval { XSLoader::load('Linux::Event', $VERSION); 1 } or do {
+    die "Linux::Event's engine is not built: run `perl Makefile.PL && make`\n"
+        if $@ =~ /^Can't locate loadable object for module Linux::Event /;
+    die $@;
+};
 
 use Linux::Event::Loop;
 use Linux::Event::Watcher;

@@ -20,7 +20,11 @@ use std::ffi::CString;
 /// # Safety
 /// Called by Perl's dynamic loader as the module's boot XSUB.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn boot_Linux__Event(p: *mut Interp, cv: *mut CV) {
+pub unsafe extern "C" fn boot_Linux__Event(#[cfg(perl_multiplicity)] p: *mut Interp, cv: *mut CV) {
+    // SAFETY: perl without MULTIPLICITY has one interpreter, running now.
+    #[cfg(not(perl_multiplicity))]
+    let p = unsafe { ffi::le_current_interp() };
+    crate::sys::pretend::load();
     // SAFETY: we are Perl's boot XSUB for this module.
     let args = unsafe { xs::Args::begin(p, cv) };
     let mut reg = |name: &str, f: ffi::Xsub, ix: i32| {
