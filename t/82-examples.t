@@ -57,6 +57,7 @@ my %EXPECT = (
     'thread_workers.pl' => [[200], [
         qr/^processed 800 jobs from 4 threads in [\d.]+ s$/m,
         qr/^800 signals, coalesced by the eventfd into \d+ wakeups$/m,
+        qr/^queue-to-callback latency: median [\d.]+ us, p99 [\d.]+ us$/m,
     ]],
 );
 

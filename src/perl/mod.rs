@@ -12,7 +12,7 @@ mod waker_xs;
 mod watcher_xs;
 mod xs;
 
-use ffi::{CV, Interp};
+use ffi::CV;
 use std::ffi::CString;
 
 /// Perl calls this when `XSLoader::load('Linux::Event')` runs.
@@ -20,7 +20,10 @@ use std::ffi::CString;
 /// # Safety
 /// Called by Perl's dynamic loader as the module's boot XSUB.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn boot_Linux__Event(#[cfg(perl_multiplicity)] p: *mut Interp, cv: *mut CV) {
+pub unsafe extern "C" fn boot_Linux__Event(
+    #[cfg(perl_multiplicity)] p: *mut ffi::Interp,
+    cv: *mut CV,
+) {
     // SAFETY: perl without MULTIPLICITY has one interpreter, running now.
     #[cfg(not(perl_multiplicity))]
     let p = unsafe { ffi::le_current_interp() };
