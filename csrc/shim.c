@@ -38,15 +38,11 @@
 #  endif
 #endif
 
-/* The interpreter running now, for XSUBs that perl calls without one (a
- * perl without MULTIPLICITY has exactly one). */
-PerlInterpreter *le_current_interp(void) {
-#ifdef MULTIPLICITY
-    return (PerlInterpreter *)PERL_GET_CONTEXT;
-#else
-    return PL_curinterp;
+#ifndef MULTIPLICITY
+/* The interpreter, for XSUBs that perl calls without one: a perl without
+ * MULTIPLICITY has exactly one. */
+PerlInterpreter *le_current_interp(void) { return PL_curinterp; }
 #endif
-}
 
 /* Results of le_call / le_async_check. */
 #define LE_OK 0
