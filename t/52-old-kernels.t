@@ -38,6 +38,7 @@ for my $missing ('epoll_pwait2', 'epoll_pwait2=EPERM') {
         or diag "early by: $r{early_by}";
     cmp_ok $r{worst_late_ms}, '<', 100, "[$missing] each fired within a generous bound of its time"
         . " (worst $r{worst_late_ms} ms late, median $r{median_late_ms} ms)";
+    cmp_ok $r{median_late_ms}, '<', 25, "[$missing] typically within milliseconds of it";
     is $r{order}, 'ok', "[$missing] in the order of their deadlines";
     cmp_ok $r{run_once_ms}, '>=', 1,
         "[$missing] run_once(0.0003) with nothing ready slept a whole millisecond ($r{run_once_ms} ms): rounded up, never down to 0";
