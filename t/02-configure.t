@@ -66,6 +66,28 @@ for my $case (@refusals) {
     ok !-e "$dir/Makefile", "$what: no Makefile is written";
 }
 
+# The real detection, without the testing aid: a PATH with no cargo, and a
+# PATH whose cargo and rustc are too old.
+{
+    my $bin = File::Temp->newdir('le-path-XXXXXX', TMPDIR => 1);
+    my ($status, $out, $dir) = configure(PATH => "$bin");
+    is $status, 0, 'a PATH without cargo: Makefile.PL exits 0';
+    like $out, qr/\AOS unsupported: Linux::Event .*no `cargo` is on PATH.*rustup/, '... saying no cargo is on PATH and how to get Rust';
+    ok !-e "$dir/Makefile", '... with no Makefile';
+
+    for my $tool (qw(cargo rustc)) {
+        open my $fh, '>', "$bin/$tool" or die "$bin/$tool: $!";
+        print {$fh} "#!/bin/sh\necho '$tool 1.70.0 (0000000 2023-05-31)'\n";
+        close $fh;
+        chmod 0755, "$bin/$tool" or die "chmod: $!";
+    }
+    ($status, $out, $dir) = configure(PATH => "$bin");
+    is $status, 0, 'a PATH with Rust 1.70: Makefile.PL exits 0';
+    like $out, qr/\AOS unsupported: Linux::Event needs Rust \Q$need\E or later to build, and the one on PATH \(`\Q$bin\E\/cargo`\) is 1\.70\.0/,
+        '... saying which Rust it found and which it needs';
+    ok !-e "$dir/Makefile", '... with no Makefile';
+}
+
 # The same checks let a supported configuration through, and the Makefile
 # builds into CARGO_TARGET_DIR when it is set.
 {
