@@ -483,6 +483,14 @@ fn pid(a: Args) -> XsResult {
         WatchError::Os(e) if e.raw_os_error() == Some(libc::ECHILD) => format!(
             "pid: process {pid} is not a child of this process, so it cannot be reaped (use reap => 0 to be notified only)"
         ),
+        WatchError::Os(e) if crate::sys::pretend::is_unavailable(&e) => format!(
+            "pid: watching processes needs pidfd_open(2), which Linux has since 5.3; this kernel or its sandbox refuses it ({})",
+            if e.raw_os_error() == Some(libc::EPERM) {
+                "EPERM"
+            } else {
+                "ENOSYS"
+            }
+        ),
         WatchError::Os(e) => format!("pid: cannot watch process {pid}: {e}"),
         _ => format!("pid: cannot watch process {pid}"),
     })

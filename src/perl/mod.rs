@@ -13,7 +13,7 @@ mod waker_xs;
 mod watcher_xs;
 mod xs;
 
-use ffi::{CV, Interp};
+use ffi::CV;
 use std::ffi::CString;
 
 /// Perl calls this when `XSLoader::load('Linux::Event')` runs.
@@ -21,7 +21,14 @@ use std::ffi::CString;
 /// # Safety
 /// Called by Perl's dynamic loader as the module's boot XSUB.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn boot_Linux__Event(p: *mut Interp, cv: *mut CV) {
+pub unsafe extern "C" fn boot_Linux__Event(
+    #[cfg(perl_multiplicity)] p: *mut ffi::Interp,
+    cv: *mut CV,
+) {
+    // SAFETY: perl without MULTIPLICITY has one interpreter, running now.
+    #[cfg(not(perl_multiplicity))]
+    let p = unsafe { ffi::le_current_interp() };
+    crate::sys::pretend::load();
     // SAFETY: we are Perl's boot XSUB for this module.
     let args = unsafe { xs::Args::boot(p, cv) };
     let mut reg = |name: &str, f: ffi::Xsub, ix: i32| {
