@@ -16,7 +16,7 @@ use Linux::Event ();
 our $LOOP = $Future::IO::Impl::LinuxEvent::LOOP // Linux::Event->new;
 
 # Called with the error of a callback that died; see ERRORS in the POD.
-our $DIED = sub ($err) { warn "AnyEvent::Impl::LinuxEvent: error in callback (ignoring): $err" };
+our $DIED //= sub ($err) { warn "AnyEvent::Impl::LinuxEvent: error in callback (ignoring): $err" };
 
 sub linux_event_loop { $LOOP }
 
@@ -534,6 +534,8 @@ dispatched yet in the next cycle).  To have the error propagate out of
 C<< $cv->recv >> instead (as AnyEvent's pure-Perl model does), rethrow it:
 
   $AnyEvent::Impl::LinuxEvent::DIED = sub ($err) { die $err };
+
+It may be set before AnyEvent loads this model (a value set then is kept).
 
 =head1 FORK AND THREADS
 
