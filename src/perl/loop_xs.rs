@@ -6,7 +6,7 @@ use super::core::{Held, IoWatch, LoopCore, READ, Subscription, WRITE};
 use super::dispatch::cycle;
 use super::ffi::{self, Interp, SV};
 use super::handle::{LoopHandle, WakerHandle, attach_loop, attach_waker, loop_handle};
-use super::objects::{field, mortal_ref, new_object, weak};
+use super::objects::{KEY, field, mortal_ref, new_object, owner, weak};
 use super::xs::*;
 use crate::interest::Interest;
 use crate::reactor::{Refused, WatchError};
@@ -125,28 +125,32 @@ xsub!(xs_stop, stop);
 
 // ---- timers ----------------------------------------------------------------
 
-/// after (ix 0) and at (ix 1).
+/// after (ix 0), at (ix 1), and _after_guard (ix 2): `after` returning a
+/// guard object instead of the id, for AnyEvent::Impl::LinuxEvent, whose
+/// timers are cancelled by dropping what the call returned (a DESTROY
+/// written in Perl would cost more than the timer itself).
 fn schedule(a: Args) -> XsResult {
-    let name = if a.ix == 0 { "after" } else { "at" };
-    a.expect(
-        3,
-        3,
-        &format!("$loop->{name}($seconds, sub ($loop) {{ ... }})"),
-    )?;
-    let secs = seconds(
-        a.p,
-        a.get(1),
-        if a.ix == 0 {
-            "after: delay"
-        } else {
-            "at: deadline"
-        },
-    )?;
-    let cb = code(a.p, a.get(2), &format!("{name}: callback"))?;
+    // Every message is a literal: this is the hot path of every timer.
+    let (usage, time_what, cb_what) = if a.ix == 1 {
+        (
+            "$loop->at($seconds, sub ($loop) { ... })",
+            "at: deadline",
+            "at: callback",
+        )
+    } else {
+        (
+            "$loop->after($seconds, sub ($loop) { ... })",
+            "after: delay",
+            "after: callback",
+        )
+    };
+    a.expect(3, 3, usage)?;
+    let secs = seconds(a.p, a.get(1), time_what)?;
+    let cb = code(a.p, a.get(2), cb_what)?;
     let (_, core) = owner_core(a)?;
     let mut engine = core.engine.borrow_mut();
     let now = engine.now();
-    let deadline = if a.ix == 0 {
+    let deadline = if a.ix != 1 {
         if secs > MAX_SECONDS {
             return croak(format!(
                 "after: delay {secs} is too large (at most {MAX_SECONDS} seconds)"
@@ -161,9 +165,35 @@ fn schedule(a: Args) -> XsResult {
     };
     let id = engine.add_timer(deadline, hold(cb));
     drop(engine);
-    ret_uv(a.p, id)
+    if a.ix != 2 {
+        return ret_uv(a.p, id);
+    }
+    // SAFETY: plain constructor; its reference moves into the object.
+    let mut items = [hold(core.owner_ref), unsafe { ffi::le_new_uv(a.p, id) }];
+    Ok(mortal(a.p, new_object(a.p, GUARD, &mut items)))
 }
 xsub!(xs_schedule, schedule);
+
+/// The class of the guards of `_after_guard`: [weak loop, timer id].
+const GUARD: &std::ffi::CStr = c"Linux::Event::Loop::TimerGuard";
+
+/// DESTROY of a timer guard: cancels its timer if it is still pending.
+/// Never croaks: a guard dropped in a forked child, in another thread, or
+/// after its loop is gone leaves everything alone.
+fn guard_destroy(a: Args) -> XsResult {
+    let obj = a.get(0);
+    let (Some(h), Num::UInt(id)) = (owner(obj), classify(a.p, field(obj, KEY))) else {
+        return ret_empty();
+    };
+    if let Ok(core) = h.core() {
+        let cb = core.engine.borrow_mut().cancel_timer(id);
+        if let Some(cb) = cb {
+            release(a.p, cb);
+        }
+    }
+    ret_empty()
+}
+xsub!(xs_guard_destroy, guard_destroy);
 
 fn cancel(a: Args) -> XsResult {
     a.expect(2, 2, "$loop->cancel($timer_id)")?;
@@ -454,6 +484,12 @@ pub fn register(p: *mut Interp, reg: &mut dyn FnMut(&str, ffi::Xsub, i32)) {
     reg("Linux::Event::Loop::after", xs_schedule, 0);
     reg("Linux::Event::Loop::at", xs_schedule, 1);
     reg("Linux::Event::Loop::cancel", xs_cancel, 0);
+    reg("Linux::Event::Loop::_after_guard", xs_schedule, 2);
+    reg(
+        "Linux::Event::Loop::TimerGuard::DESTROY",
+        xs_guard_destroy,
+        0,
+    );
     reg("Linux::Event::Loop::_watch", xs_watch, 0);
     reg("Linux::Event::Loop::_unwatch_fd", xs_unwatch_fd, 0);
     reg("Linux::Event::Loop::_waker_fd", xs_waker_fd, 0);

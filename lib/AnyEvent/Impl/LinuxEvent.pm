@@ -53,15 +53,16 @@ sub _relocate ($what, $err) {
 
 # ---- timers ---------------------------------------------------------------
 #
-# A one-shot timer registers the user's callback itself with the loop; its
-# guard is a blessed scalar holding the timer id.  A repeating timer re-arms
-# from a small closure; its guard holds a reference to the current id.
+# A one-shot timer hands the user's callback itself to the loop; its guard
+# is the loop's own timer guard (Linux::Event::Loop::_after_guard), whose
+# DESTROY, in the engine, cancels the timer if it is pending and leaves the
+# loop alone in a forked child.  A repeating timer re-arms from a small
+# closure; its guard holds a reference to the current id.
 
 sub _timer :prototype($$$) {
     my $cb = ref $_[2] eq 'CODE' ? $_[2] : _code($_[2], 'timer');
     return _repeat(@_[0, 1], $cb) if $_[1];
-    return bless \(eval { $LOOP->after($_[0], $cb) } // _relocate('timer', $@)),
-        'AnyEvent::Impl::LinuxEvent::timer';
+    return eval { Linux::Event::Loop::_after_guard($LOOP, $_[0], $cb) } // _relocate('timer', $@);
 }
 
 sub _repeat ($after, $interval, $cb) {
@@ -77,10 +78,8 @@ sub _repeat ($after, $interval, $cb) {
     # A guard dropped in a forked child (at the latest when the child exits)
     # must not touch the parent's loop: the loop croaks there, and a croak in
     # DESTROY becomes an "(in cleanup)" warning, of category misc, which is
-    # silenced here.  Cheaper than an eval, and the guard's DESTROY is on the
-    # hot path of every timer.
+    # silenced here.
     no warnings 'misc';
-    sub AnyEvent::Impl::LinuxEvent::timer::DESTROY  { Linux::Event::Loop::cancel($LOOP, ${ $_[0] }) }
     sub AnyEvent::Impl::LinuxEvent::repeat::DESTROY { Linux::Event::Loop::cancel($LOOP, ${ ${ $_[0] } }) }
 }
 
