@@ -125,11 +125,14 @@ xsub!(xs_stop, stop);
 
 // ---- timers ----------------------------------------------------------------
 
-/// after (ix 0), at (ix 1), and _after_guard (ix 2): `after` returning a
-/// guard object instead of the id, for AnyEvent::Impl::LinuxEvent, whose
-/// timers are cancelled by dropping what the call returned (a DESTROY
-/// written in Perl would cost more than the timer itself).
+/// after (ix 0) and at (ix 1).
 fn schedule(a: Args) -> XsResult {
+    ret_uv(a.p, add_timer(a)?)
+}
+xsub!(xs_schedule, schedule);
+
+/// Checks the arguments of after/at and adds the timer; returns its id.
+fn add_timer(a: Args) -> Result<u64, Failure> {
     // Every message is a literal: this is the hot path of every timer.
     let (usage, time_what, cb_what) = if a.ix == 1 {
         (
@@ -150,7 +153,7 @@ fn schedule(a: Args) -> XsResult {
     let (_, core) = owner_core(a)?;
     let mut engine = core.engine.borrow_mut();
     let now = engine.now();
-    let deadline = if a.ix != 1 {
+    let deadline = if a.ix == 0 {
         if secs > MAX_SECONDS {
             return croak(format!(
                 "after: delay {secs} is too large (at most {MAX_SECONDS} seconds)"
@@ -163,16 +166,30 @@ fn schedule(a: Args) -> XsResult {
         }
         ns(secs)
     };
-    let id = engine.add_timer(deadline, hold(cb));
-    drop(engine);
-    if a.ix != 2 {
-        return ret_uv(a.p, id);
-    }
+    Ok(engine.add_timer(deadline, hold(cb)))
+}
+
+/// _after_guard($loop, $seconds, $cb): `after` returning a guard object
+/// instead of the id, for AnyEvent::Impl::LinuxEvent, whose timers are
+/// cancelled by dropping what the call returned (a DESTROY written in Perl
+/// would cost more than the timer itself).  Where `after` would croak it
+/// returns undef instead: the caller then makes the call that croaks, from
+/// where the message should point (a croak here would name its own line).
+fn after_guard(a: Args) -> XsResult {
+    let id = match add_timer(a) {
+        Ok(id) => id,
+        Err(Failure::Croak(_)) => {
+            // SAFETY: immortal undef.
+            return Ok(unsafe { ffi::le_undef(a.p) });
+        }
+        Err(other) => return Err(other),
+    };
+    let (_, core) = owner_core(a)?;
     // SAFETY: plain constructor; its reference moves into the object.
     let mut items = [hold(core.owner_ref), unsafe { ffi::le_new_uv(a.p, id) }];
     Ok(mortal(a.p, new_object(a.p, GUARD, &mut items)))
 }
-xsub!(xs_schedule, schedule);
+xsub!(xs_after_guard, after_guard);
 
 /// The class of the guards of `_after_guard`: [weak loop, timer id].
 const GUARD: &std::ffi::CStr = c"Linux::Event::Loop::TimerGuard";
@@ -484,7 +501,7 @@ pub fn register(p: *mut Interp, reg: &mut dyn FnMut(&str, ffi::Xsub, i32)) {
     reg("Linux::Event::Loop::after", xs_schedule, 0);
     reg("Linux::Event::Loop::at", xs_schedule, 1);
     reg("Linux::Event::Loop::cancel", xs_cancel, 0);
-    reg("Linux::Event::Loop::_after_guard", xs_schedule, 2);
+    reg("Linux::Event::Loop::_after_guard", xs_after_guard, 0);
     reg(
         "Linux::Event::Loop::TimerGuard::DESTROY",
         xs_guard_destroy,

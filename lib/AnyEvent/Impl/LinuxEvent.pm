@@ -56,13 +56,21 @@ sub _relocate ($what, $err) {
 # A one-shot timer hands the user's callback itself to the loop; its guard
 # is the loop's own timer guard (Linux::Event::Loop::_after_guard), whose
 # DESTROY, in the engine, cancels the timer if it is pending and leaves the
-# loop alone in a forked child.  A repeating timer re-arms from a small
-# closure; its guard holds a reference to the current id.
+# loop alone in a forked child.  _after_guard returns undef where after
+# would croak, so the fast path needs no eval: the slow one makes the call
+# again to croak from the user's line.  A repeating timer re-arms from a
+# small closure; its guard holds a reference to the current id.
 
 sub _timer :prototype($$$) {
-    my $cb = ref $_[2] eq 'CODE' ? $_[2] : _code($_[2], 'timer');
-    return _repeat(@_[0, 1], $cb) if $_[1];
-    return eval { Linux::Event::Loop::_after_guard($LOOP, $_[0], $cb) } // _relocate('timer', $@);
+    (!$_[1] && ref $_[2] eq 'CODE' && Linux::Event::Loop::_after_guard($LOOP, $_[0], $_[2]))
+        || _timer_slow(@_);
+}
+
+sub _timer_slow ($after, $interval, $cb) {
+    $cb = _code($cb, 'timer');
+    return _repeat($after, $interval, $cb) if $interval;
+    return Linux::Event::Loop::_after_guard($LOOP, $after, $cb)
+        // _loop_call(timer => sub { $LOOP->after($after, $cb) });
 }
 
 sub _repeat ($after, $interval, $cb) {
