@@ -80,6 +80,11 @@ is(AnyEvent->linux_event_loop, $loop, 'AnyEvent->linux_event_loop is the same lo
     my $t = AnyEvent->timer(after => 0.01, cb => $cv);    # a condvar as callback
     $cv->recv;
     ok $cv->ready, 'AnyEvent->timer with a condition variable as callback';
+
+    my $cv2 = AE::cv;
+    my $blessed = bless sub { $cv2->send('blessed') }, 'Some::Class';
+    my $t2 = AE::timer 0, 0, $blessed;
+    is $cv2->recv, 'blessed', 'AE::timer with a blessed code reference as callback';
 }
 
 {

@@ -23,10 +23,11 @@ sub linux_event_loop { $LOOP }
 # ---- callbacks and croaks -------------------------------------------------
 
 # A callback as a CODE reference: condition variables and other objects that
-# overload &{} are accepted, as AnyEvent allows.
+# overload &{} are accepted, as AnyEvent allows, and blessed code too.
 sub _code ($cb, $what) {
     return $cb if ref $cb eq 'CODE';
     return \&$cb if Scalar::Util::blessed($cb) && overload::Method($cb, '&{}');
+    return $cb if (Scalar::Util::reftype($cb) // '') eq 'CODE';
     _croak("AnyEvent->$what called with illegal cb argument '" . ($cb // 'undef') . "'");
 }
 
@@ -239,7 +240,7 @@ sub _child :prototype($$) {
     $pid += 0;
     if ($pid == 0) {
         $CHLD //= _signal(CHLD => \&_reap_any);
-        $LOOP->after(0, \&_reap_any);    # a child may have exited already
+        _loop_call(child => sub { $LOOP->after(0, \&_reap_any) });    # one may have exited already
     }
     else {
         $PID_SUB{$pid} //= _loop_call(child => sub { $LOOP->pid($pid, \&_exited, reap => 0) });
