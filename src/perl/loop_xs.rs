@@ -127,12 +127,13 @@ xsub!(xs_stop, stop);
 
 /// after (ix 0) and at (ix 1).
 fn schedule(a: Args) -> XsResult {
-    ret_uv(a.p, add_timer(a)?)
+    ret_uv(a.p, add_timer(a)?.0)
 }
 xsub!(xs_schedule, schedule);
 
-/// Checks the arguments of after/at and adds the timer; returns its id.
-fn add_timer(a: Args) -> Result<u64, Failure> {
+/// Checks the arguments of after/at and adds the timer; returns its id and
+/// the loop's core.
+fn add_timer<'a>(a: Args) -> Result<(u64, &'a LoopCore), Failure> {
     // Every message is a literal: this is the hot path of every timer.
     let (usage, time_what, cb_what) = if a.ix == 1 {
         (
@@ -166,7 +167,8 @@ fn add_timer(a: Args) -> Result<u64, Failure> {
         }
         ns(secs)
     };
-    Ok(engine.add_timer(deadline, hold(cb)))
+    let id = engine.add_timer(deadline, hold(cb));
+    Ok((id, core))
 }
 
 /// _after_guard($loop, $seconds, $cb): `after` returning a guard object
@@ -176,15 +178,14 @@ fn add_timer(a: Args) -> Result<u64, Failure> {
 /// returns undef instead: the caller then makes the call that croaks, from
 /// where the message should point (a croak here would name its own line).
 fn after_guard(a: Args) -> XsResult {
-    let id = match add_timer(a) {
-        Ok(id) => id,
+    let (id, core) = match add_timer(a) {
+        Ok(added) => added,
         Err(Failure::Croak(_)) => {
             // SAFETY: immortal undef.
             return Ok(unsafe { ffi::le_undef(a.p) });
         }
         Err(other) => return Err(other),
     };
-    let (_, core) = owner_core(a)?;
     // SAFETY: plain constructor; its reference moves into the object.
     let mut items = [hold(core.owner_ref), unsafe { ffi::le_new_uv(a.p, id) }];
     Ok(mortal(a.p, new_object(a.p, GUARD, &mut items)))

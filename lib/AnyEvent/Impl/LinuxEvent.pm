@@ -63,8 +63,7 @@ sub _relocate ($what, $err) {
 # small closure; its guard holds a reference to the current id.
 
 sub _timer :prototype($$$) {
-    (!$_[1] && ref $_[2] eq 'CODE' && Linux::Event::Loop::_after_guard($LOOP, $_[0], $_[2]))
-        || _timer_slow(@_);
+    $_[1] ? &_timer_slow : Linux::Event::Loop::_after_guard($LOOP, $_[0], $_[2]) || &_timer_slow;
 }
 
 sub _timer_slow ($after, $interval, $cb) {
@@ -443,7 +442,10 @@ Through the loop's signalfd (see L<Linux::Event::Signal>): the signal is
 blocked while at least one watcher exists, so C<%SIG> handlers are not
 called for it, and arrivals between two cycles are coalesced into one call
 of each watcher, as AnyEvent allows.  Several watchers for one signal are
-multiplexed over the loop's single handler.
+multiplexed over the loop's single handler.  When the last watcher of a
+signal goes, the signal is unblocked again (unless the program had blocked
+it before), so its C<%SIG> handler or default action applies as before;
+an arrival still pending at that moment is discarded.
 
 =item child
 
