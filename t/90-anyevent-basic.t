@@ -19,16 +19,15 @@ use AnyEvent;
 is AnyEvent::detect(), 'AnyEvent::Impl::LinuxEvent',
     'Linux::Event loaded before detection: AnyEvent picks this model';
 
-sub model_in_child (%env) {
-    local @ENV{ keys %env } = values %env;
-    my $out = `$^X -Ilib -MAnyEvent -e "print AnyEvent::detect()" 2>&1`;
-    return $out;
+sub model_in_child ($model) {
+    local $ENV{PERL_ANYEVENT_MODEL} = $model;
+    delete $ENV{PERL_ANYEVENT_MODEL} unless defined $model;
+    return scalar `$^X -Ilib -MAnyEvent -e "print AnyEvent::detect()" 2>&1`;
 }
-is model_in_child(PERL_ANYEVENT_MODEL => 'LinuxEvent'), 'AnyEvent::Impl::LinuxEvent',
+is model_in_child('LinuxEvent'), 'AnyEvent::Impl::LinuxEvent',
     'PERL_ANYEVENT_MODEL=LinuxEvent picks it without loading Linux::Event first';
-isnt model_in_child(PERL_ANYEVENT_MODEL => undef), 'AnyEvent::Impl::LinuxEvent',
+like model_in_child(undef), qr/^AnyEvent::Impl::(?!LinuxEvent)\w+\z/,
     'without Linux::Event loaded and no PERL_ANYEVENT_MODEL, AnyEvent picks its usual model';
-ok !exists $INC{'AnyEvent/Impl/LinuxEvent.pm'} || AnyEvent::detect(), 'model module loaded';
 is `$^X -Ilib -MLinux::Event -e "print scalar grep { /AnyEvent/ } keys %INC"`, '0',
     'use Linux::Event alone loads nothing of AnyEvent';
 
