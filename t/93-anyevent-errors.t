@@ -167,4 +167,25 @@ sub run_script ($code, %env) {
         or diag do { local (@ARGV, $/) = ($errfile); <> };
 }
 
+# ---- threads -------------------------------------------------------------------------------
+
+SKIP: {
+    require Config;
+    skip 'this perl has no ithreads', 3 unless $Config::Config{useithreads};
+    require threads;
+    pipe(my $tr, my $tw) or die;
+    my @guards = (AE::timer(30, 0, sub { }), AE::timer(30, 1, sub { }), AE::io($tr, 0, sub { }),
+                  AE::signal(USR1 => sub { }), AE::idle(sub { }));
+    my @warn;
+    local $SIG{__WARN__} = sub { push @warn, @_ };
+    my $thr = threads->create(sub { eval { my $t = AE::timer 0, 0, sub { }; 1 } ? 'created' : $@ });
+    my $err = $thr->join;
+    like $err, qr/^AnyEvent->timer: .*belongs to another thread/, "in another thread, AE::timer croaks with the loop's message";
+    is scalar(@warn), 0, "the thread's copies of the guards went without a word" or diag @warn;
+    my $cv = AE::cv;
+    my $io = AE::io $tr, 0, sub { $cv->send('read') };
+    syswrite $tw, 'x';
+    is $cv->recv, 'read', "the loop works on after the thread, with the fd the thread's guard copy dropped";
+}
+
 done_testing;
