@@ -12,6 +12,7 @@ use crate::interest::Interest;
 use crate::reactor::{Refused, WatchError};
 use crate::registry::Token;
 use std::os::fd::IntoRawFd;
+use std::ptr;
 use std::sync::atomic::Ordering;
 
 /// The longest delay or timeout accepted, in seconds (about 31 years).
@@ -127,34 +128,38 @@ xsub!(xs_stop, stop);
 
 /// after (ix 0) and at (ix 1).
 fn schedule(a: Args) -> XsResult {
-    ret_uv(a.p, add_timer(a)?.0)
+    let usage = if a.ix == 1 {
+        "$loop->at($seconds, sub ($loop) { ... })"
+    } else {
+        "$loop->after($seconds, sub ($loop) { ... })"
+    };
+    a.expect(3, 3, usage)?;
+    let (id, _) = add_timer(a.p, a.get(0), a.get(1), a.get(2), a.ix == 1)?;
+    ret_uv(a.p, id)
 }
 xsub!(xs_schedule, schedule);
 
-/// Checks the arguments of after/at and adds the timer; returns its id and
-/// the loop's core.
-fn add_timer<'a>(a: Args) -> Result<(u64, &'a LoopCore), Failure> {
-    // Every message is a literal: this is the hot path of every timer.
-    let (usage, time_what, cb_what) = if a.ix == 1 {
-        (
-            "$loop->at($seconds, sub ($loop) { ... })",
-            "at: deadline",
-            "at: callback",
-        )
+/// Checks the arguments of after (or at) and adds the timer; returns its id
+/// and the loop's core.  Every message is a literal: this is the hot path
+/// of every timer.
+fn add_timer<'a>(
+    p: *mut Interp,
+    loop_sv: *mut SV,
+    time_sv: *mut SV,
+    cb_sv: *mut SV,
+    at: bool,
+) -> Result<(u64, &'a LoopCore), Failure> {
+    let (time_what, cb_what) = if at {
+        ("at: deadline", "at: callback")
     } else {
-        (
-            "$loop->after($seconds, sub ($loop) { ... })",
-            "after: delay",
-            "after: callback",
-        )
+        ("after: delay", "after: callback")
     };
-    a.expect(3, 3, usage)?;
-    let secs = seconds(a.p, a.get(1), time_what)?;
-    let cb = code(a.p, a.get(2), cb_what)?;
-    let (_, core) = owner_core(a)?;
+    let secs = seconds(p, time_sv, time_what)?;
+    let cb = code(p, cb_sv, cb_what)?;
+    let core = loop_handle(loop_sv)?.core()?;
     let mut engine = core.engine.borrow_mut();
     let now = engine.now();
-    let deadline = if a.ix == 0 {
+    let deadline = if !at {
         if secs > MAX_SECONDS {
             return croak(format!(
                 "after: delay {secs} is too large (at most {MAX_SECONDS} seconds)"
@@ -171,26 +176,53 @@ fn add_timer<'a>(a: Args) -> Result<(u64, &'a LoopCore), Failure> {
     Ok((id, core))
 }
 
-/// _after_guard($loop, $seconds, $cb): `after` returning a guard object
-/// instead of the id, for AnyEvent::Impl::LinuxEvent, whose timers are
+/// `after` returning a guard object instead of the id, or null where
+/// `after` would croak.  For AnyEvent::Impl::LinuxEvent, whose timers are
 /// cancelled by dropping what the call returned (a DESTROY written in Perl
-/// would cost more than the timer itself).  Where `after` would croak it
-/// returns undef instead: the caller then makes the call that croaks, from
-/// where the message should point (a croak here would name its own line).
-fn after_guard(a: Args) -> XsResult {
-    let (id, core) = match add_timer(a) {
-        Ok(added) => added,
-        Err(Failure::Croak(_)) => {
-            // SAFETY: immortal undef.
-            return Ok(unsafe { ffi::le_undef(a.p) });
-        }
-        Err(other) => return Err(other),
+/// would cost more than the timer itself).
+fn new_guard(p: *mut Interp, loop_sv: *mut SV, secs: *mut SV, cb: *mut SV) -> *mut SV {
+    let Ok((id, core)) = add_timer(p, loop_sv, secs, cb, false) else {
+        return ptr::null_mut();
     };
     // SAFETY: plain constructor; its reference moves into the object.
-    let mut items = [hold(core.owner_ref), unsafe { ffi::le_new_uv(a.p, id) }];
-    Ok(mortal(a.p, new_object(a.p, GUARD, &mut items)))
+    let mut items = [hold(core.owner_ref), unsafe { ffi::le_new_uv(p, id) }];
+    mortal(p, new_object(p, GUARD, &mut items))
+}
+
+/// _after_guard($loop, $seconds, $cb): the guard, or undef where `after`
+/// would croak (the caller then makes the call that croaks, from where the
+/// message should point: a croak here would name its own line).
+fn after_guard(a: Args) -> XsResult {
+    a.expect(
+        3,
+        3,
+        "Linux::Event::Loop::_after_guard($loop, $seconds, $cb)",
+    )?;
+    let guard = new_guard(a.p, a.get(0), a.get(1), a.get(2));
+    if guard.is_null() {
+        // SAFETY: immortal undef.
+        return Ok(unsafe { ffi::le_undef(a.p) });
+    }
+    Ok(guard)
 }
 xsub!(xs_after_guard, after_guard);
+
+/// The guard of a new one-shot timer for AE::timer (csrc/shim.c), whose
+/// arguments have no get-magic; null where `after` would croak.
+///
+/// # Safety
+/// Called by the shim's AE::timer XSUB with live SVs.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn le_rs_after_guard(
+    p: *mut Interp,
+    loop_sv: *mut SV,
+    secs: *mut SV,
+    cb: *mut SV,
+) -> *mut SV {
+    // Nothing here calls Perl code; a panic becomes null (the slow path
+    // then croaks).
+    std::panic::catch_unwind(|| new_guard(p, loop_sv, secs, cb)).unwrap_or(ptr::null_mut())
+}
 
 /// The class of the guards of `_after_guard`: [weak loop, timer id].
 const GUARD: &std::ffi::CStr = c"Linux::Event::Loop::TimerGuard";

@@ -54,17 +54,18 @@ sub _relocate ($what, $err) {
 
 # ---- timers ---------------------------------------------------------------
 #
-# A one-shot timer hands the user's callback itself to the loop; its guard
-# is the loop's own timer guard (Linux::Event::Loop::_after_guard), whose
-# DESTROY, in the engine, cancels the timer if it is pending and leaves the
-# loop alone in a forked child.  _after_guard returns undef where after
-# would croak, so the fast path needs no eval: the slow one makes the call
-# again to croak from the user's line.  A repeating timer re-arms from a
-# small closure; its guard holds a reference to the current id.
+# AE::timer is Linux::Event::Loop::_ae_timer, an XSUB of the engine (see
+# csrc/shim.c): a one-shot timer with a code reference goes straight to the
+# loop, with the user's callback itself, and returns the loop's timer guard,
+# whose DESTROY (in the engine too) cancels the timer if it is pending and
+# leaves the loop alone in a forked child or another thread.  Everything
+# else comes to _timer_slow below, with the same arguments, which croaks
+# from the user's line.  A repeating timer re-arms from a small closure; its
+# guard holds a reference to the current id.
 
-sub _timer :prototype($$$) {
-    $_[1] ? &_timer_slow : Linux::Event::Loop::_after_guard($LOOP, $_[0], $_[2]) || &_timer_slow;
-}
+Linux::Event::Loop::_ae_bind($LOOP);
+Scalar::Util::set_prototype(\&Linux::Event::Loop::_ae_timer, '$$$');
+*_timer = \&Linux::Event::Loop::_ae_timer;
 
 sub _timer_slow ($after, $interval, $cb) {
     $cb = _code($cb, 'timer');
