@@ -84,6 +84,15 @@ is(AnyEvent->linux_event_loop, $loop, 'AnyEvent->linux_event_loop is the same lo
     my $blessed = bless sub { $cv2->send('blessed') }, 'Some::Class';
     my $t2 = AE::timer 0, 0, $blessed;
     is $cv2->recv, 'blessed', 'AE::timer with a blessed code reference as callback';
+
+    # arguments with get-magic take the slow path; their FETCH runs once
+    my $fetches = 0;
+    { package TiedDelay; sub TIESCALAR { bless [] } sub FETCH { ++$fetches; 0.01 } }
+    tie my $delay, 'TiedDelay';
+    my $cv3 = AE::cv;
+    my $t3 = AE::timer $delay, 0, sub { $cv3->send('tied') };
+    is $cv3->recv, 'tied', 'AE::timer with a tied delay';
+    is $fetches, 1, '... read once';
 }
 
 {
