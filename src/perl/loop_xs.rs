@@ -6,7 +6,7 @@ use super::core::{Held, IoWatch, LoopCore, READ, Subscription, WRITE};
 use super::dispatch::cycle;
 use super::ffi::{self, Interp, SV};
 use super::handle::{LoopHandle, WakerHandle, attach_loop, attach_waker, loop_handle};
-use super::objects::{KEY, field, mortal_ref, new_object, owner, weak};
+use super::objects::{field, mortal_ref, new_object, weak};
 use super::xs::*;
 use crate::interest::Interest;
 use crate::reactor::{Refused, WatchError};
@@ -231,6 +231,7 @@ const GUARD: &std::ffi::CStr = c"Linux::Event::Loop::TimerGuard";
 /// Never croaks: a guard dropped in a forked child, in another thread, or
 /// after its loop is gone leaves everything alone.
 fn guard_destroy(a: Args) -> XsResult {
+    use super::objects::{KEY, owner};
     let obj = a.get(0);
     let (Some(h), Num::UInt(id)) = (owner(obj), classify(a.p, field(obj, KEY))) else {
         return ret_empty();

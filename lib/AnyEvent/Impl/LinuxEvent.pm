@@ -1,7 +1,7 @@
 package AnyEvent::Impl::LinuxEvent;
 use v5.36;
 
-our $VERSION = '0.007';
+our $VERSION = '0.009';
 
 use AnyEvent ();
 use Carp ();
@@ -572,6 +572,6 @@ Same terms as Perl itself.
 
 =head1 VERSION
 
-This document describes AnyEvent::Impl::LinuxEvent version 0.007.
+This document describes AnyEvent::Impl::LinuxEvent version 0.009.
 
 =cut

@@ -1,7 +1,7 @@
 package Future::IO::Impl::LinuxEvent;
 use v5.36;
 
-our $VERSION = '0.007';
+our $VERSION = '0.009';
 
 use parent 'Future::IO::ImplBase';
 use Carp ();
@@ -235,6 +235,6 @@ Same terms as Perl itself.
 
 =head1 VERSION
 
-This document describes Future::IO::Impl::LinuxEvent version 0.007.
+This document describes Future::IO::Impl::LinuxEvent version 0.009.
 
 =cut
