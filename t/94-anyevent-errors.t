@@ -145,16 +145,20 @@ sub run_script ($code, %env) {
         my $ok = eval { my $t = AE::timer 0, 0, sub { }; 1 };
         my $err = $@;
         my $cv_ok = eval { my $cv = AE::cv; $cv->send; $cv->recv; 1 };
+        my $wait_line = __LINE__ + 1;
+        my $waited = eval { my $cv = AE::cv; $cv->recv; 1 } ? 'returned' : $@;
         undef $keep; undef $io; undef $sig;    # the parent's guards: silently left alone
-        print {$res_w} join "\x{1}", ($ok ? 'created' : $err), $line, scalar(@warn), @warn;
+        print {$res_w} join "\x{1}", ($ok ? 'created' : $err), $line, $waited, $wait_line, scalar(@warn), @warn;
         close $res_w;
         exit 0;                               # global destruction too
     }
     close $res_w;
-    my ($err, $line, $nwarn, @warn) = split /\x{1}/, do { local $/; <$res_r> };
+    my ($err, $line, $waited, $wait_line, $nwarn, @warn) = split /\x{1}/, do { local $/; <$res_r> };
     waitpid $pid, 0;
     like $err, qr/^AnyEvent->timer: .*belongs to the parent process/, "a forked child's AE::timer croaks with the loop's message";
     like $err, qr/ at \Q$FILE\E line $line\.?\n\z/, '... from the caller\'s line';
+    like $waited, qr/^AnyEvent->recv: .*belongs to the parent process.* at \Q$FILE\E line $wait_line\.?\n\z/,
+        "a forked child's recv croaks with the loop's message from the caller's line (it does not wait forever)";
     is $nwarn, 0, 'dropping the inherited guards in the child warns nothing' or diag @warn;
     is $?, 0, 'the child exited cleanly, with no warning at global destruction either';
 
@@ -165,6 +169,16 @@ sub run_script ($code, %env) {
     undef $io;
     is -s $errfile, 0, "nothing on the child's STDERR, global destruction included"
         or diag do { local (@ARGV, $/) = ($errfile); <> };
+}
+
+# ---- waiting inside a callback ---------------------------------------------------------------
+
+{
+    my $cv = AE::cv;
+    my $inner;
+    my $t = AE::timer 0, 0, sub { $inner = eval { AnyEvent->_poll; 1 } ? 'returned' : $@; $cv->send };
+    $cv->recv;
+    like $inner, qr/^AnyEvent->_poll: .*already running/, 'AnyEvent->_poll inside a callback croaks (the loop is running)';
 }
 
 # ---- threads -------------------------------------------------------------------------------

@@ -33,8 +33,8 @@ sub _code ($cb, $what) {
 
 # Croaks from the line of the user's call, not from this file or AnyEvent's.
 sub _croak ($msg) {
-    local $Carp::Internal{AE} = 1;
-    local $Carp::Internal{'AnyEvent::Impl::LinuxEvent'} = 1;
+    local @Carp::Internal{qw(AE AnyEvent::Impl::LinuxEvent AnyEvent::CondVar AnyEvent::CondVar::Base)}
+        = (1) x 4;
     Carp::croak($msg);
 }
 
@@ -317,8 +317,16 @@ sub _poll {
         if (@IDLE) { $LOOP->run_once(0) or _run_idle() }
         else       { $LOOP->run_once }
         1;
-    } or $DIED->($@);
+    } or _died($@, '_poll');
     return;
+}
+
+# The error of a wait: a callback's goes to $DIED; the loop's own refusal to
+# run (in a forked child, in another thread, from inside one of its
+# callbacks) is the caller's error, and waiting again would only repeat it.
+sub _died ($err, $what) {
+    _relocate($what, $err) if !ref $err && $err =~ /\ALinux::Event::Loop: /;
+    $DIED->($err);
 }
 *one_event = \&_poll;
 
@@ -331,7 +339,7 @@ sub AnyEvent::CondVar::Base::_wait {
     until (exists $cv->{_ae_sent}) {
         if (@IDLE) { _poll(); next }
         local $WAITING = 1;
-        eval { $LOOP->run; 1 } or $DIED->($@);
+        eval { $LOOP->run; 1 } or _died($@, 'recv');
     }
 }
 
@@ -547,6 +555,10 @@ C<< $cv->recv >> instead (as AnyEvent's pure-Perl model does), rethrow it:
   $AnyEvent::Impl::LinuxEvent::DIED = sub ($err) { die $err };
 
 It may be set before AnyEvent loads this model (a value set then is kept).
+Only callbacks' errors go to C<$DIED>: when the loop refuses to run at all
+(in a forked child, in another thread, from inside one of its own
+callbacks), C<recv> and C<_poll> croak with the loop's message, from the
+caller's line.
 
 =head1 FORK AND THREADS
 
