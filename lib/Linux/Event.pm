@@ -19,6 +19,9 @@ use Linux::Event::Wakeup;
 use Linux::Event::Signal;
 use Linux::Event::Pid;
 
+# AnyEvent picks AnyEvent::Impl::LinuxEvent when this was loaded first.
+push @AnyEvent::REGISTRY, [ 'Linux::Event' => 'AnyEvent::Impl::LinuxEvent' ];
+
 our @CARP_NOT = qw(Linux::Event::Loop Linux::Event::Watcher Linux::Event::Wakeup
     Linux::Event::Signal Linux::Event::Pid Linux::Event::Loop::Clock);
 

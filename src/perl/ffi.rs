@@ -84,4 +84,6 @@ unsafe extern "C" {
     pub fn le_async_check(p: *mut Interp) -> c_int;
     pub fn le_signals_pending(p: *mut Interp) -> c_int;
     pub fn le_despatch_xsub() -> Xsub;
+    pub fn le_ae_timer_xsub() -> Xsub;
+    pub fn le_ae_bind_xsub() -> Xsub;
 }

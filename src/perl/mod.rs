@@ -42,6 +42,18 @@ pub unsafe extern "C" fn boot_Linux__Event(
         unsafe { ffi::le_despatch_xsub() },
         0,
     );
+    // SAFETY: as above.
+    reg(
+        "Linux::Event::Loop::_ae_timer",
+        unsafe { ffi::le_ae_timer_xsub() },
+        0,
+    );
+    // SAFETY: as above.
+    reg(
+        "Linux::Event::Loop::_ae_bind",
+        unsafe { ffi::le_ae_bind_xsub() },
+        0,
+    );
     loop_xs::register(p, &mut reg);
     watcher_xs::register(&mut reg);
     waker_xs::register(&mut reg);
