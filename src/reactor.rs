@@ -126,6 +126,11 @@ impl<W, T> Reactor<W, T> {
         std::mem::take(&mut self.orphans)
     }
 
+    /// Whether `take_orphans` has anything (checked twice a cycle, so cheap).
+    pub fn has_orphans(&self) -> bool {
+        !self.orphans.is_empty()
+    }
+
     /// Puts one of the loop's own descriptors in the registry.  The kernel
     /// hands out the lowest free number, which may be that of a watched
     /// handle the user closed without unwatching: that watcher is dropped

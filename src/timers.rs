@@ -69,10 +69,16 @@ impl<T> TimerHeap<T> {
     /// Moves the timers inserted since the last call into the heap: from
     /// now on they can be due.
     pub fn admit(&mut self) {
-        for node in std::mem::take(&mut self.new) {
+        if self.new.is_empty() {
+            return;
+        }
+        // Taken and put back, so its buffer serves the next cycle too.
+        let mut new = std::mem::take(&mut self.new);
+        for node in new.drain(..) {
             self.heap.push(node);
             self.sift_up(self.heap.len() - 1);
         }
+        self.new = new;
     }
 
     /// The earliest deadline of an admitted timer.

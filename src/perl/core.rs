@@ -155,6 +155,9 @@ impl LoopCore {
     /// Releases the Perl values of registrations the engine dropped by
     /// itself (see `Reactor::take_orphans`).
     pub fn release_orphans(&self, p: *mut Interp) {
+        if !self.engine.borrow().has_orphans() {
+            return;
+        }
         let orphans = self.engine.borrow_mut().take_orphans();
         for h in orphans {
             h.release(p);
