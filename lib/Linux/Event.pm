@@ -107,6 +107,14 @@ C<$data> is the C<< data => ... >> value given at registration (undef if
 none).  A callback may call any method of the loop, except C<run> and
 C<run_once> (they croak with C<already running>), and may C<stop> it.
 
+A callback is entered the way Perl enters any sub (the loop runs perl's
+own C<entersub> for it, as C<call_sv> would, without the extra scope
+C<call_sv> builds around it), so C<caller>, C<wantarray> (undef), C<local>,
+C<eval> and profilers that hook C<entersub> see an ordinary call; what it
+leaves on the temporaries stack is freed as soon as it returns.  Under the
+debugger's sub hook (C<perl -d>, C<$^P & 0x01>) callbacks go through
+C<call_sv>, and so through C<DB::sub>.
+
 =head1 ONE CYCLE
 
 C<run> repeats cycles until C<stop>; C<run_once> does one.  A cycle:
