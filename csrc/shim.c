@@ -296,7 +296,7 @@ void le_croak_sv(LE_pTHX_ SV *err) { croak_sv(sv_2mortal(err)); }
 /*
  * What call_sv(cb, G_VOID | G_DISCARD) does, without the parts that only
  * matter to other callers, for the arguments already pushed after a mark:
- * an entersub op run on a fake op in void context, its temporaries freed
+ * entersub run on a fake op in void context, its temporaries freed
  * after it.  call_sv would also build a scope (ENTER, SAVEOP, SAVETMPS,
  * LEAVE): the sub's own context already restores the save stack when it
  * returns, PL_op is put back here, and the temporaries' floor is kept in a
@@ -306,8 +306,11 @@ void le_croak_sv(LE_pTHX_ SV *err) { croak_sv(sv_2mortal(err)); }
  * (pp_entertry runs a nested loop under its own JMPENV).  This saves about
  * a third of the cost of each callback call (see bench/README.md).
  */
+/* The fake op: entersub only reads it (its flags; op_next, NULL, ends the
+ * sub's run loop), so one read-only op serves every call in every thread. */
+static LOGOP le_void_op = { .op_flags = OPf_STACKED | OPf_WANT_VOID };
+
 static void le_enter_void(pTHX_ SV *cb) {
-    LOGOP myop;
     OP *const oldop = PL_op;
     SSize_t const base = PL_markstack_ptr[0];   /* the mark of our arguments */
     SSize_t const old_floor = PL_tmps_floor;
@@ -315,11 +318,9 @@ static void le_enter_void(pTHX_ SV *cb) {
 
     *++sp = cb;                                  /* entersub takes it from the top */
     PL_stack_sp = sp;
-    Zero(&myop, 1, LOGOP);
-    myop.op_flags = OPf_STACKED | OPf_WANT_VOID;
     CATCH_SET(TRUE);
     PL_tmps_floor = PL_tmps_ix;
-    PL_op = (OP *)&myop;
+    PL_op = (OP *)&le_void_op;
     PL_op = PL_ppaddr[OP_ENTERSUB](aTHX);
     if (PL_op)
         CALLRUNOPS(aTHX);

@@ -186,28 +186,35 @@ impl<W, T> Reactor<W, T> {
     /// that are gone are skipped; if one arrives after a removal failed, the
     /// kernel holds a registration we cannot remove, and the set is rebuilt.
     pub fn next_ready(&mut self) -> io::Result<Option<Ready>> {
+        self.next_ready_with(|ready, _| ready)
+    }
+
+    /// `next_ready`, handing the source to `f` from the same lookup (the
+    /// glue copies out what it is to dispatch: one registry lookup a
+    /// descriptor instead of two).
+    pub fn next_ready_with<R>(
+        &mut self,
+        f: impl FnOnce(Ready, &Source<W>) -> R,
+    ) -> io::Result<Option<R>> {
         while self.cursor < self.filled {
             let ev = self.events[self.cursor];
             self.cursor += 1;
             match self.registry.get_mut(ev.u64) {
                 None if self.maybe_stale => self.rebuild()?,
                 None => {} // replaced or cancelled since the wait
-                Some(Source::Io {
-                    interest, kernel, ..
-                }) => {
-                    if interest.oneshot {
+                Some(source) => {
+                    if let Source::Io {
+                        interest, kernel, ..
+                    } = source
+                        && interest.oneshot
+                    {
                         *kernel = Kernel::Disarmed;
                     }
-                    return Ok(Some(Ready {
+                    let ready = Ready {
                         token: ev.u64,
                         events: ev.events,
-                    }));
-                }
-                Some(_) => {
-                    return Ok(Some(Ready {
-                        token: ev.u64,
-                        events: ev.events,
-                    }));
+                    };
+                    return Ok(Some(f(ready, source)));
                 }
             }
         }

@@ -147,14 +147,17 @@ pub fn cycle(
         ran += dispatch_signals(p, core, loop_sv)?;
     }
     loop {
-        let next = core.engine.borrow_mut().next_ready();
+        let next = core
+            .engine
+            .borrow_mut()
+            .next_ready_with(|ready, source| (ready, Kind::of(source)));
         let next = next.map_err(|e| {
             Failure::Croak(format!(
                 "Linux::Event::Loop: cannot rebuild the epoll set: {e}"
             ))
         })?;
-        let Some(ready) = next else { break };
-        ran += dispatch_ready(p, core, loop_sv, ready)?;
+        let Some((ready, kind)) = next else { break };
+        ran += dispatch_ready(p, core, loop_sv, ready, kind)?;
     }
     core.release_orphans(p);
 
@@ -202,11 +205,29 @@ fn wait(p: *mut Interp, core: &LoopCore, limit: Option<u64>) -> io::Result<bool>
     }
 }
 
+/// What a ready source is, with what its dispatch needs copied out.
 enum Kind {
     Io(IoSnapshot),
     Waker,
     Signals,
     Child,
+    /// Nothing to dispatch (an fd source without an I/O watcher).
+    None,
+}
+
+impl Kind {
+    fn of(source: &Source<Held>) -> Kind {
+        match source {
+            Source::Io {
+                payload: Held::Io(w),
+                ..
+            } => Kind::Io(IoSnapshot::of(w)),
+            Source::Io { .. } => Kind::None,
+            Source::Waker => Kind::Waker,
+            Source::Signals => Kind::Signals,
+            Source::Child { .. } => Kind::Child,
+        }
+    }
 }
 
 fn dispatch_ready(
@@ -214,18 +235,8 @@ fn dispatch_ready(
     core: &LoopCore,
     loop_sv: *mut SV,
     ready: Ready,
+    kind: Kind,
 ) -> Result<usize, Failure> {
-    let kind = match core.engine.borrow().source(ready.token) {
-        None => return Ok(0), // replaced or cancelled since the wait
-        Some(Source::Io {
-            payload: Held::Io(w),
-            ..
-        }) => Kind::Io(IoSnapshot::of(w)),
-        Some(Source::Io { .. }) => return Ok(0),
-        Some(Source::Waker) => Kind::Waker,
-        Some(Source::Signals) => Kind::Signals,
-        Some(Source::Child { .. }) => Kind::Child,
-    };
     match kind {
         Kind::Io(w) => dispatch_io(p, core, loop_sv, ready, w),
         Kind::Waker => dispatch_wakeup(p, core, loop_sv),
@@ -234,6 +245,7 @@ fn dispatch_ready(
             dispatch_signals(p, core, loop_sv)
         }
         Kind::Child => dispatch_child(p, core, loop_sv, ready.token),
+        Kind::None => Ok(0),
     }
 }
 
