@@ -13,6 +13,7 @@
 #include "EXTERN.h"
 #include "perl.h"
 #include "XSUB.h"
+#include "perliol.h"
 
 /*
  * The Rust side passes an interpreter pointer to every function here, on
@@ -222,6 +223,19 @@ SV *le_object_field(SV *rv, I32 i) {
 
 int le_isa(LE_pTHX_ SV *sv, const char *class) { return sv && sv_derived_from(sv, class); }
 
+/* PerlIO_fileno, without the walk through the layers' calls: the
+ * buffering layers (:perlio, :crlf) answer by asking the layer below, so
+ * the bottom one is asked directly.  The loop asks once per dispatched
+ * event (a handle closed or dropped without unwatch is forgotten). */
+static IV le_fileno(pTHX_ PerlIO *f) {
+    PERLIO_FUNCS_DECL(*tab);
+    while (PerlIOValid(f) && (tab = PerlIOBase(f)->tab) && tab->Fileno == PerlIOBase_fileno)
+        f = PerlIONext(f);
+    if (!PerlIOValid(f) || !(tab = PerlIOBase(f)->tab) || !tab->Fileno)
+        return PerlIO_fileno(f);                 /* -1 with errno, as usual */
+    return tab->Fileno(aTHX_ f);
+}
+
 /* File descriptor of the handle a (possibly weak) reference points to, or
  * -1 when the reference is gone, is not a handle, or the handle is closed. */
 int le_handle_fd(LE_pTHX_ SV *ref) {
@@ -236,7 +250,7 @@ int le_handle_fd(LE_pTHX_ SV *ref) {
         io = (IO *)target;
     if (!io || !IoIFP(io))
         return -1;
-    return PerlIO_fileno(IoIFP(io));
+    return (int)le_fileno(aTHX_ IoIFP(io));
 }
 
 /* ---- magic: Rust state attached to Perl objects ------------------------- */
