@@ -1,0 +1,350 @@
+package Mojo::Reactor::LinuxEvent;
+use Mojo::Base 'Mojo::Reactor';
+
+our $VERSION = '0.007';
+
+use Carp ();
+use Scalar::Util ();
+use Linux::Event ();
+
+# What the engine queues for the reactor: [ $queued, KIND, $object, $arg ].
+use constant { IO => 0, TIMER => 1, TICK => 2 };
+
+sub new {
+    my $self = shift->SUPER::new(@_);
+    $self->{le}      = Linux::Event::Loop->new;
+    $self->{queue}   = [];
+    $self->{io}      = {};     # fd => io state
+    $self->{timers}  = {};     # id => timer state
+    $self->{watched} = 0;      # io states with an engine watcher
+    $self->{seq}     = 0;
+    return $self;
+}
+
+# ---- I/O ------------------------------------------------------------------------
+
+sub io {
+    my ($self, $handle, $cb) = @_;
+    my $fd = fileno($handle) // Carp::croak('Handle is closed');
+    my $s = $self->{io}{$fd};
+    if (!$s || Scalar::Util::refaddr($s->{fh}) != Scalar::Util::refaddr($handle)) {
+        $self->_drop_io($s) if $s;
+        $s = $self->{io}{$fd} = $self->_io_state($handle);
+    }
+    $s->{cb} = $cb;
+    return $self->watch($handle, 1, 1);
+}
+
+sub watch {
+    my ($self, $handle, $read, $write) = @_;
+    my $fd = fileno $handle;
+    my $s = defined $fd && $self->{io}{$fd} or Carp::croak('I/O watcher not active');
+    my $mode = ($read ? 1 : 0) | ($write ? 2 : 0);
+    return $self if $mode == $s->{mode};
+    my $w = $s->{w};
+    if (!$mode) {                 # nothing wanted: no engine watcher at all
+        $w->cancel;
+        $s->{w} = undef;
+        $self->{watched}--;
+    }
+    elsif (!$w) {
+        $s->{w} = $self->{le}->watch($handle,
+            ($read  ? (read  => $s->{on_read})  : ()),
+            ($write ? (write => $s->{on_write}) : ()));
+        $self->{watched}++;
+    }
+    else {
+        my $diff = $mode ^ $s->{mode};
+        if ($diff & 1) { $read  ? $w->on_read($s->{on_read})->enable_read    : $w->disable_read }
+        if ($diff & 2) { $write ? $w->on_write($s->{on_write})->enable_write : $w->disable_write }
+    }
+    $s->{mode} = $mode;
+    return $self;
+}
+
+sub _io_state {
+    my ($self, $handle) = @_;
+    my $s = { fh => $handle, cb => undef, w => undef, mode => 0, live => 1 };
+    my $q = $self->{queue};
+    my ($r, $w) = ([0, IO, $s, 0], [0, IO, $s, 1]);
+    # The engine runs no Mojo code: its callbacks only queue what is ready.
+    $s->{on_read}  = sub { push @$q, $r unless $r->[0]++ };
+    $s->{on_write} = sub { push @$q, $w unless $w->[0]++ };
+    return $s;
+}
+
+sub _drop_io {
+    my ($self, $s) = @_;
+    $s->{live} = 0;
+    if (my $w = delete $s->{w}) { $w->cancel; $self->{watched}-- }
+    delete @$s{qw(on_read on_write)};
+    return;
+}
+
+# ---- timers ---------------------------------------------------------------------
+
+sub timer     { shift->_timer(0, @_) }
+sub recurring { shift->_timer(1, @_) }
+
+sub _timer {
+    my ($self, $recurring, $after, $cb) = @_;
+    my $id = 't' . ++$self->{seq};
+    my $t = $self->{timers}{$id} =
+        { id => $id, cb => $cb, after => $after, recurring => $recurring, gen => 1 };
+    _arm($self->{le}, $self->{queue}, $t);
+    return $id;
+}
+
+# Arms $t on the engine.  "again" and "remove" change the generation, so
+# an entry that an earlier arming already queued is recognised and skipped.
+# A recurring timer is re-armed, in the same generation, when it fires.
+sub _arm {
+    my ($le, $q, $t) = @_;
+    my $gen = $t->{gen};
+    $t->{eid} = $le->after($t->{after}, sub {
+        push @$q, [1, TIMER, $t, $gen];
+        _arm($_[0], $q, $t) if $t->{recurring};
+    });
+    return;
+}
+
+sub again {
+    my ($self, $id, $after) = @_;
+    my $t = $self->{timers}{$id} or Carp::croak('Timer not active');
+    $t->{after} = $after if defined $after;
+    $self->{le}->cancel($t->{eid});
+    $t->{gen}++;
+    _arm($self->{le}, $self->{queue}, $t);
+    return;
+}
+
+sub next_tick {
+    my ($self, $cb) = @_;
+    push @{ $self->{next_tick} }, $cb;
+    $self->{tick_armed} //= do {
+        my $q = $self->{queue};
+        $self->{le}->after(0, sub { push @$q, [1, TICK] });
+    };
+    return undef;
+}
+
+sub remove {
+    my ($self, $what) = @_;
+    if (ref $what) {
+        my $fd = fileno($what) // Carp::croak('Handle is closed');
+        my $s = delete $self->{io}{$fd} or return !!0;
+        $self->_drop_io($s);
+        return !!1;
+    }
+    my $t = delete $self->{timers}{$what} or return !!0;
+    $t->{gen} = 0;
+    $self->{le}->cancel($t->{eid});
+    return !!1;
+}
+
+sub reset {
+    my $self = shift;
+    $self->_drop_io($_) for values %{ $self->{io} };
+    for my $t (values %{ $self->{timers} }) {
+        $t->{gen} = 0;
+        $self->{le}->cancel($t->{eid});
+    }
+    $self->{le}->cancel(delete $self->{tick_armed}) if defined $self->{tick_armed};
+    @{ $self->{queue} } = ();
+    %{ $self->{io} } = ();
+    %{ $self->{timers} } = ();
+    delete @$self{qw(events next_tick running)};
+    return;
+}
+
+# ---- running --------------------------------------------------------------------
+
+sub is_running { !!shift->{running} }
+
+sub start {
+    my $self = shift;
+    local $self->{running} = ($self->{running} || 0) + 1;
+    $self->one_tick while $self->{running};
+    return;
+}
+
+sub stop { delete shift->{running}; return }
+
+# Waits until something happened and dispatches it: I/O callbacks, timers
+# and next_tick callbacks, in the order the engine saw them.  Returns at
+# once (and stops the reactor) when nothing is watched.
+sub one_tick {
+    my $self = shift;
+    local $self->{running} = 1 unless $self->{running};
+    my $q = $self->{queue};
+    my $ran = 0;
+    until ($ran || !$self->{running}) {
+        return $self->stop
+            unless @$q || $self->{watched} || %{ $self->{timers} } || $self->{next_tick};
+        $self->{le}->run_once(@$q ? 0 : undef);
+        while (my $e = shift @$q) {
+            $e->[0] = 0;
+            my $kind = $e->[1];
+            if ($kind == IO) {
+                my $s = $e->[2];
+                next unless $s->{live};
+                $ran++;
+                $self->_try('I/O watcher', $s->{cb}, $e->[3]);
+            }
+            elsif ($kind == TIMER) {
+                my $t = $e->[2];
+                next unless $t->{gen} == $e->[3];
+                delete $self->{timers}{ $t->{id} } unless $t->{recurring};
+                $ran++;
+                $self->_try('Timer', $t->{cb});
+            }
+            else {
+                delete $self->{tick_armed};
+                my $ticks = delete $self->{next_tick} or next;
+                for my $cb (@$ticks) {
+                    $ran++;
+                    $self->_try('Timer', $cb);
+                }
+            }
+        }
+    }
+    return;
+}
+
+sub _try {
+    my ($self, $what, $cb) = (shift, shift, shift);
+    eval { $self->$cb(@_); 1 } or $self->emit(error => "$what failed: $@");
+}
+
+1;
+
+__END__
+
+=head1 NAME
+
+Mojo::Reactor::LinuxEvent - a Mojolicious reactor on a Linux::Event loop
+
+=head1 SYNOPSIS
+
+  MOJO_REACTOR=Mojo::Reactor::LinuxEvent perl app.pl daemon
+
+or in code, before Mojo::IOLoop is loaded:
+
+  BEGIN { $ENV{MOJO_REACTOR} = 'Mojo::Reactor::LinuxEvent' }
+  use Mojolicious::Lite;
+
+or directly:
+
+  use Mojo::Reactor::LinuxEvent;
+  my $reactor = Mojo::Reactor::LinuxEvent->new;
+  $reactor->timer(0.5 => sub ($reactor) { say 'half a second'; $reactor->stop });
+  $reactor->start;
+
+=head1 DESCRIPTION
+
+A L<Mojo::Reactor> built on one L<Linux::Event::Loop>, so that Mojo::IOLoop,
+Mojo::Server::Daemon, Mojo::UserAgent and every Mojolicious application run
+on it.  L<Mojo::Reactor/detect> picks it when the environment variable
+C<MOJO_REACTOR> names it.  Mojolicious is not a dependency of this
+distribution: this module loads it when it is used.
+
+Unlike L<Mojo::Reactor::EV>, which can exist only once per process, every
+C<new> gives an independent reactor with its own engine loop.
+
+=head1 EVENTS
+
+=head2 error
+
+  $reactor->on(error => sub ($reactor, $err) { ... });
+
+Emitted for an I/O watcher, timer or C<next_tick> callback that died, with
+C<"I/O watcher failed: ...">, C<"Timer failed: ..."> as the message, as
+L<Mojo::Reactor::Poll> does; with no subscriber the exception propagates out
+of C<one_tick> (and C<start>).  The reactor stays usable either way.
+
+=head1 METHODS
+
+The methods of L<Mojo::Reactor>, with the same behaviour as in
+L<Mojo::Reactor::Poll> and L<Mojo::Reactor::EV>:
+
+=head2 io
+
+  $reactor = $reactor->io($handle => sub ($reactor, $writable) { ... });
+
+Watches C<$handle> for reading and writing (use L</watch> to change that),
+replacing the callback of an earlier C<io> on the same handle.  Croaks
+C<Handle is closed> for a closed handle.
+
+=head2 watch
+
+  $reactor = $reactor->watch($handle, $readable, $writable);
+
+Changes what is watched; C<(0, 0)> removes the engine watcher until the
+next C<watch>.  Croaks C<I/O watcher not active> for a handle that has no
+C<io>.
+
+=head2 timer, recurring
+
+  my $id = $reactor->timer(0.5 => sub ($reactor) { ... });
+  my $id = $reactor->recurring(0.5 => sub ($reactor) { ... });
+
+One-shot and recurring timers on the engine's timer heap
+(C<CLOCK_MONOTONIC>, millisecond resolution, never early).  A recurring
+timer is re-armed when it fires, so its period counts from the moment the
+engine fires it; a period of 0 fires once per C<one_tick>.  The id is a
+short string, unique within the reactor.
+
+=head2 again
+
+  $reactor->again($id);
+  $reactor->again($id, 0.25);
+
+Restarts an active timer from now, with a new delay if one is given (which
+also becomes the period of a recurring timer).  Croaks C<Timer not active>
+otherwise.
+
+=head2 next_tick
+
+  $reactor->next_tick(sub ($reactor) { ... });
+
+Calls the callback on the next tick, after the events of the current one,
+in the order they were added; returns undef.
+
+=head2 remove
+
+  my $bool = $reactor->remove($handle);
+  my $bool = $reactor->remove($id);
+
+Removes an I/O watcher or a timer; true if there was one.  An event of it
+that is already due in the current tick is not delivered.
+
+=head2 reset
+
+Removes every I/O watcher, timer, pending C<next_tick> callback and event
+subscriber (L<Mojo::EventEmitter>), and stops the reactor.
+
+=head2 one_tick
+
+Waits until at least one callback ran (or the reactor was stopped) and
+returns; returns at once, stopping the reactor, when nothing is watched.
+May be called from a callback.
+
+=head2 start, stop, is_running
+
+C<start> runs ticks until C<stop>; it returns at once when nothing is
+watched.  C<is_running> is true while C<start> or C<one_tick> runs.
+
+=head1 HOW IT RUNS
+
+The engine never calls Mojolicious code itself: its callbacks only queue
+what became ready, and C<one_tick> calls the reactor callbacks after the
+engine returned.  That lets a callback call C<one_tick> again (the engine
+loop itself cannot be re-entered), and means a watcher or timer that an
+earlier callback of the same tick removed (or C<reset>) is not called.
+
+=head1 SEE ALSO
+
+L<Mojo::Reactor>, L<Mojo::IOLoop>, L<Linux::Event::Loop>,
+L<IO::Async::Loop::LinuxEvent>
+
+=cut
