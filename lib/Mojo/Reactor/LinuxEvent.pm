@@ -1,10 +1,12 @@
 package Mojo::Reactor::LinuxEvent;
 use Mojo::Base 'Mojo::Reactor';
+use feature 'current_sub';
 
 our $VERSION = '0.007';
 
 use Carp ();
 use Scalar::Util ();
+use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC);
 use Linux::Event ();
 
 # What the engine queues for the reactor: [ $queued, KIND, $object, $arg ].
@@ -13,6 +15,7 @@ use constant { IO => 0, TIMER => 1, TICK => 2 };
 sub new {
     my $self = shift->SUPER::new(@_);
     $self->{le}      = Linux::Event::Loop->new;
+    $self->{pid}     = $$;
     $self->{queue}   = [];
     $self->{io}      = {};     # fd => io state
     $self->{timers}  = {};     # id => timer state
@@ -25,6 +28,7 @@ sub new {
 
 sub io {
     my ($self, $handle, $cb) = @_;
+    $self->_forked if $self->{pid} != $$;
     my $fd = fileno($handle) // Carp::croak('Handle is closed');
     my $s = $self->{io}{$fd};
     if (!$s || Scalar::Util::refaddr($s->{fh}) != Scalar::Util::refaddr($handle)) {
@@ -37,10 +41,31 @@ sub io {
 
 sub watch {
     my ($self, $handle, $read, $write) = @_;
-    my $fd = fileno $handle;
-    my $s = defined $fd && $self->{io}{$fd} or Carp::croak('I/O watcher not active');
+    my $s = $self->{io}{ fileno($handle) // -1 } or Carp::croak('I/O watcher not active');
     my $mode = ($read ? 1 : 0) | ($write ? 2 : 0);
-    return $self if $mode == $s->{mode};
+    my $diff = $mode ^ $s->{mode} or return $self;
+    # The usual case, a direction switched on an engine watcher, inline.
+    # Reading $$ costs a system call: a fork is noticed by the engine's
+    # refusal instead (here and in again and _run).
+    my $w = $s->{w};
+    if ($w && $mode && eval {
+        if ($diff & 1) { $mode & 1 ? $w->enable_read  : $w->disable_read }
+        if ($diff & 2) { $mode & 2 ? $w->enable_write : $w->disable_write }
+        1;
+    }) {
+        $s->{mode} = $mode;
+        return $self;
+    }
+    eval { _mode($self, $s, $mode); 1 } or do {
+        die $@ if $self->{pid} == $$;
+        $self->_forked;
+        _mode($self, $s, $mode);
+    };
+    return $self;
+}
+
+sub _mode {
+    my ($self, $s, $mode) = @_;
     my $w = $s->{w};
     if (!$mode) {                 # nothing wanted: no engine watcher at all
         $w->cancel;
@@ -48,18 +73,18 @@ sub watch {
         $self->{watched}--;
     }
     elsif (!$w) {
-        $s->{w} = $self->{le}->watch($handle,
-            ($read  ? (read  => $s->{on_read})  : ()),
-            ($write ? (write => $s->{on_write}) : ()));
+        # Both handlers always; the directions not wanted are switched off.
+        $s->{w} = $self->{le}->watch($s->{fh}, read => $s->{on_read}, write => $s->{on_write});
         $self->{watched}++;
+        $s->{w}->disable_read  unless $mode & 1;
+        $s->{w}->disable_write unless $mode & 2;
     }
     else {
-        my $diff = $mode ^ $s->{mode};
-        if ($diff & 1) { $read  ? $w->on_read($s->{on_read})->enable_read    : $w->disable_read }
-        if ($diff & 2) { $write ? $w->on_write($s->{on_write})->enable_write : $w->disable_write }
+        $mode & 1 ? $w->enable_read  : $w->disable_read;
+        $mode & 2 ? $w->enable_write : $w->disable_write;
     }
     $s->{mode} = $mode;
-    return $self;
+    return;
 }
 
 sub _io_state {
@@ -86,24 +111,41 @@ sub _drop_io {
 sub timer     { shift->_timer(0, @_) }
 sub recurring { shift->_timer(1, @_) }
 
+# A timer: { id, cb, after, recurring, due, armed, eid, gen }.  due is when
+# it should fire (CLOCK_MONOTONIC seconds), armed the deadline of its engine
+# timer (undef when it has none).  "again" (Mojo::IOLoop::Stream calls it on
+# every read and write) only moves due later, and the engine timer, when it
+# fires early, re-arms itself for the rest.  gen changes with "again" and
+# "remove", so that an entry already queued for the old schedule is skipped.
 sub _timer {
     my ($self, $recurring, $after, $cb) = @_;
+    $self->_forked if $self->{pid} != $$;
     my $id = 't' . ++$self->{seq};
-    my $t = $self->{timers}{$id} =
-        { id => $id, cb => $cb, after => $after, recurring => $recurring, gen => 1 };
+    my $t = $self->{timers}{$id} = { id => $id, cb => $cb, after => $after,
+        recurring => $recurring, gen => 1, due => _now() + $after };
     _arm($self->{le}, $self->{queue}, $t);
     return $id;
 }
 
-# Arms $t on the engine.  "again" and "remove" change the generation, so
-# an entry that an earlier arming already queued is recognised and skipped.
-# A recurring timer is re-armed, in the same generation, when it fires.
+sub _now { clock_gettime(CLOCK_MONOTONIC) }
+
 sub _arm {
     my ($le, $q, $t) = @_;
-    my $gen = $t->{gen};
-    $t->{eid} = $le->after($t->{after}, sub {
-        push @$q, [1, TIMER, $t, $gen];
-        _arm($_[0], $q, $t) if $t->{recurring};
+    $t->{armed} = $t->{due};
+    $t->{eid} = $le->at($t->{due}, sub {
+        if ($t->{due} > $t->{armed}) {              # moved by "again"
+            $t->{armed} = $t->{due};
+            $t->{eid} = $_[0]->at($t->{due}, __SUB__);
+            return;
+        }
+        push @$q, [1, TIMER, $t, $t->{gen}];
+        if ($t->{recurring}) {
+            $t->{armed} = $t->{due} = _now() + $t->{after};
+            $t->{eid} = $_[0]->at($t->{due}, __SUB__);
+        }
+        else {
+            undef $t->{armed};
+        }
     });
     return;
 }
@@ -112,14 +154,24 @@ sub again {
     my ($self, $id, $after) = @_;
     my $t = $self->{timers}{$id} or Carp::croak('Timer not active');
     $t->{after} = $after if defined $after;
-    $self->{le}->cancel($t->{eid});
     $t->{gen}++;
-    _arm($self->{le}, $self->{queue}, $t);
+    return if defined $t->{armed}
+        && $t->{armed} <= ($t->{due} = clock_gettime(CLOCK_MONOTONIC) + $t->{after});
+    $t->{due} = clock_gettime(CLOCK_MONOTONIC) + $t->{after};
+    eval {
+        $self->{le}->cancel($t->{eid}) if defined $t->{armed};
+        _arm($self->{le}, $self->{queue}, $t);
+        1;
+    } or do {
+        die $@ if $self->{pid} == $$;
+        $self->_forked;             # arms it too
+    };
     return;
 }
 
 sub next_tick {
     my ($self, $cb) = @_;
+    $self->_forked if $self->{pid} != $$;
     push @{ $self->{next_tick} }, $cb;
     $self->{tick_armed} //= do {
         my $q = $self->{queue};
@@ -130,6 +182,7 @@ sub next_tick {
 
 sub remove {
     my ($self, $what) = @_;
+    $self->_forked if $self->{pid} != $$;
     if (ref $what) {
         my $fd = fileno($what) // Carp::croak('Handle is closed');
         my $s = delete $self->{io}{$fd} or return !!0;
@@ -138,16 +191,17 @@ sub remove {
     }
     my $t = delete $self->{timers}{$what} or return !!0;
     $t->{gen} = 0;
-    $self->{le}->cancel($t->{eid});
+    $self->{le}->cancel($t->{eid}) if defined $t->{armed};
     return !!1;
 }
 
 sub reset {
     my $self = shift;
+    $self->_forked if $self->{pid} != $$;
     $self->_drop_io($_) for values %{ $self->{io} };
     for my $t (values %{ $self->{timers} }) {
         $t->{gen} = 0;
-        $self->{le}->cancel($t->{eid});
+        $self->{le}->cancel($t->{eid}) if defined $t->{armed};
     }
     $self->{le}->cancel(delete $self->{tick_armed}) if defined $self->{tick_armed};
     @{ $self->{queue} } = ();
@@ -164,7 +218,7 @@ sub is_running { !!shift->{running} }
 sub start {
     my $self = shift;
     local $self->{running} = ($self->{running} || 0) + 1;
-    $self->one_tick while $self->{running};
+    _run($self, 0);
     return;
 }
 
@@ -176,12 +230,25 @@ sub stop { delete shift->{running}; return }
 sub one_tick {
     my $self = shift;
     local $self->{running} = 1 unless $self->{running};
-    my $q = $self->{queue};
+    _run($self, 1);
+    return;
+}
+
+# The loop of start (until stopped) and of one_tick (until a callback ran).
+sub _run {
+    my ($self, $once) = @_;
+    my ($q, $le) = @$self{qw(queue le)};
     my $ran = 0;
-    until ($ran || !$self->{running}) {
+    while ($self->{running} && !($once && $ran)) {
         return $self->stop
             unless @$q || $self->{watched} || %{ $self->{timers} } || $self->{next_tick};
-        $self->{le}->run_once(@$q ? 0 : undef);
+        eval { $le->run_once(@$q ? 0 : undef); 1 } or do {
+            die $@ if $self->{pid} == $$;
+            $self->_forked;
+            $le = $self->{le};
+            next;
+        };
+        # Each callback is called as Mojo::Reactor::Poll's _try calls it.
         while (my $e = shift @$q) {
             $e->[0] = 0;
             my $kind = $e->[1];
@@ -189,21 +256,22 @@ sub one_tick {
                 my $s = $e->[2];
                 next unless $s->{live};
                 $ran++;
-                $self->_try('I/O watcher', $s->{cb}, $e->[3]);
+                eval { $s->{cb}->($self, $e->[3]); 1 }
+                    or $self->emit(error => "I/O watcher failed: $@");
             }
             elsif ($kind == TIMER) {
                 my $t = $e->[2];
                 next unless $t->{gen} == $e->[3];
                 delete $self->{timers}{ $t->{id} } unless $t->{recurring};
                 $ran++;
-                $self->_try('Timer', $t->{cb});
+                eval { $t->{cb}->($self); 1 } or $self->emit(error => "Timer failed: $@");
             }
             else {
                 delete $self->{tick_armed};
                 my $ticks = delete $self->{next_tick} or next;
                 for my $cb (@$ticks) {
                     $ran++;
-                    $self->_try('Timer', $cb);
+                    eval { $cb->($self); 1 } or $self->emit(error => "Timer failed: $@");
                 }
             }
         }
@@ -211,9 +279,27 @@ sub one_tick {
     return;
 }
 
-sub _try {
-    my ($self, $what, $cb) = (shift, shift, shift);
-    eval { $self->$cb(@_); 1 } or $self->emit(error => "$what failed: $@");
+# In a forked child (Mojo::Server::Prefork's workers go on with the
+# manager's reactor) the parent's engine loop is unusable: move every
+# watcher and timer to a new one.
+sub _forked {
+    my $self = shift;
+    $self->{pid} = $$;
+    my $le = $self->{le} = Linux::Event::Loop->new;
+    for my $s (values %{ $self->{io} }) {
+        next unless $s->{w};
+        $s->{w} = $le->watch($s->{fh}, read => $s->{on_read}, write => $s->{on_write});
+                $s->{w}->disable_read  unless $s->{mode} & 1;
+        $s->{w}->disable_write unless $s->{mode} & 2;
+    }
+    for my $t (values %{ $self->{timers} }) {
+        _arm($le, $self->{queue}, $t) if defined $t->{armed};
+    }
+    if (defined delete $self->{tick_armed}) {
+        my $q = $self->{queue};
+        $self->{tick_armed} = $le->after(0, sub { push @$q, [1, TICK] });
+    }
+    return;
 }
 
 1;

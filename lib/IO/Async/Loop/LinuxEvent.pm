@@ -49,7 +49,9 @@ sub new {
 
 sub DESTROY {
     my $self = shift;
-    $_->[1]->cancel for values %{ $self->{signals} || {} };
+    if (($self->{le_pid} // 0) == $$) {   # a forked child leaves the parent's alone
+        $_->[1]->cancel for values %{ $self->{signals} || {} };
+    }
     $self->SUPER::DESTROY;
 }
 
@@ -59,13 +61,18 @@ sub is_running { $_[0]{running} }
 
 sub loop_once {
     my ($self, $timeout) = @_;
-    $self->post_fork if $self->{le_pid} != $$;
     my $q = $self->{queue};
     $timeout = 0 if @$q || @{ $self->{deferrals} } || %{ $self->{fake} };
 
-    $self->pre_wait;
-    $self->{le}->run_once($timeout);
-    $self->post_wait;
+    $self->pre_wait if $IO::Async::Metrics::METRICS;
+    # Reading $$ costs a system call: a fork is noticed by the engine's
+    # refusal instead (here, in watch_io, unwatch_io and the timers).
+    eval { $self->{le}->run_once($timeout); 1 } or do {
+        die $@ if $self->{le_pid} == $$;
+        $self->post_fork;
+        $self->{le}->run_once(0);
+    };
+    $self->post_wait if $IO::Async::Metrics::METRICS;
     alarm(WATCHDOG_INTERVAL) if WATCHDOG_ENABLE;
 
     my $count = 0;
@@ -79,7 +86,7 @@ sub loop_once {
         my $code = $e->[CODE] or next;
         next if $e->[HUP_FH] && !_hung_up($e->[HUP_FH]);
         $count++;
-        $code->(@$e[3 .. $#$e]);
+        @$e > 3 ? $code->(@$e[3 .. $#$e]) : $code->();
     }
 
     my $idle = $self->{deferrals};
@@ -106,7 +113,6 @@ my %IO_KEY = map { $_ => 1 } qw(handle on_read_ready on_write_ready on_hangup);
 
 sub watch_io {
     my ($self, %params) = @_;
-    $self->post_fork if $self->{le_pid} != $$;
     my $handle = $params{handle} or Carp::croak("Expected 'handle'");
     my $fd = eval { $handle->fileno };
     defined $fd or Carp::croak("Expected that 'handle' has defined ->fileno");
@@ -123,13 +129,12 @@ sub watch_io {
     $s->{r}[CODE] = $params{on_read_ready}  if exists $params{on_read_ready};
     $s->{w}[CODE] = $params{on_write_ready} if exists $params{on_write_ready};
     $s->{h}[CODE] = $params{on_hangup}      if exists $params{on_hangup};
-    $self->_apply_io($s);
+    $self->_engine(\&_apply_io, $s);
     return;
 }
 
 sub unwatch_io {
     my ($self, %params) = @_;
-    $self->post_fork if $self->{le_pid} != $$;
     my $handle = $params{handle} or Carp::croak("Expected 'handle'");
     my $fd = $handle->fileno;
     return unless defined $fd;
@@ -138,11 +143,24 @@ sub unwatch_io {
     undef $s->{r}[CODE] if $params{on_read_ready};
     undef $s->{w}[CODE] if $params{on_write_ready};
     undef $s->{h}[CODE] if $params{on_hangup};
-    $self->_apply_io($s);
+    $self->_engine(\&_apply_io, $s);
     return;
 }
 
 sub _same { (Scalar::Util::refaddr($_[0]) // 0) == (Scalar::Util::refaddr($_[1]) // 0) }
+
+# Calls $self->$method(@args), which uses the engine; in a forked child,
+# the first call moves everything to a new engine loop and tries again.
+sub _engine {
+    my ($self, $method, @args) = @_;
+    my @r;
+    eval { @r = $self->$method(@args); 1 } or do {
+        die $@ if $self->{le_pid} == $$;
+        $self->post_fork;
+        @r = $self->$method(@args);
+    };
+    return wantarray ? @r : $r[0];
+}
 
 # One state per watched fd: the entries of its three callbacks, and the one
 # engine watcher that serves them all (the engine keeps one watcher per fd).
@@ -160,64 +178,55 @@ sub _io_state {
         push @$q, $h if $h->[CODE] && !$h->[QUEUED]++;
     };
     return { fh => $handle, fd => $fd, r => $r, w => $w, h => $h,
-             on_read => $on_read, on_write => $on_write, mode => '' };
+             on_read => $on_read, on_write => $on_write, mode => 0 };
 }
 
-# Bring the engine watcher in line with the callbacks present.  A hang-up
+# Bring the engine watcher in line with the callbacks present.  $s->{mode}
+# is what the engine watches: 1 read, 2 write, 4 edge-triggered.  A hang-up
 # alone is watched edge-triggered for reading, so data that nobody reads
 # does not wake the loop again and again.
 sub _apply_io {
     my ($self, $s) = @_;
-    my ($rd, $wr, $hup) = map { $s->{$_}[CODE] ? 1 : 0 } qw(r w h);
+    my $rd  = $s->{r}[CODE] ? 1 : 0;
+    my $wr  = $s->{w}[CODE] ? 2 : 0;
+    my $hup = $s->{h}[CODE] ? 1 : 0;
     return $self->_drop_io($s) unless $rd || $wr || $hup;
-    my $want_read = $rd || ($hup && !$wr);
-    my $edge = $hup && !$rd && !$wr ? 1 : 0;
-    my $mode = ($want_read ? 'r' : '') . ($wr ? 'w' : '') . ($edge ? 'e' : '');
-    return if $mode eq $s->{mode};
-    $s->{mode} = $mode;
-    return if $self->{fake}{ $s->{fd} };
-
-    my $watcher = $s->{w_obj};
-    if (!$watcher) {
-        $watcher = eval {
-            $self->{le}->watch($s->{fh},
-                ($want_read ? (read  => $s->{on_read})  : ()),
-                ($wr        ? (write => $s->{on_write}) : ()),
-                edge_triggered => $edge);
-        };
-        if (!$watcher) {
-            die $@ unless $@ =~ /cannot be watched/;
-            # A regular file or the like: always ready, as poll(2) says.
-            return $self->{fake}{ $s->{fd} } = $s;
-        }
-        $s->{w_obj} = $watcher;
-        $self->{io}{ $s->{fd} } = $s;
+    my $mode = ($rd || ($hup && !$wr) ? 1 : 0) | $wr | ($hup && !$rd && !$wr ? 4 : 0);
+    my $w = $s->{w_obj};
+    if ($w) {
+        my $diff = $mode ^ $s->{mode} or return;
+        if ($diff & 1) { $mode & 1 ? $w->enable_read  : $w->disable_read }
+        if ($diff & 2) { $mode & 2 ? $w->enable_write : $w->disable_write }
+        $w->edge_triggered($mode & 4 ? 1 : 0) if $diff & 4;
+        $s->{mode} = $mode;
         return;
     }
-    _direction($watcher, 'read',  $s->{on_read},  $want_read);
-    _direction($watcher, 'write', $s->{on_write}, $wr);
-    $watcher->edge_triggered($edge) if $watcher->edge_triggered != $edge;
-}
+    return $s->{mode} = $mode if $self->{fake}{ $s->{fd} };
 
-sub _direction {
-    my ($watcher, $dir, $cb, $on) = @_;
-    my $enabled = "${dir}_enabled";
-    if ($on) {
-        return if $watcher->$enabled;
-        my ($set, $enable) = ("on_$dir", "enable_$dir");
-        $watcher->$set($cb)->$enable;
+    # Both handlers always: a direction is switched, never installed.
+    $w = eval {
+        $self->{le}->watch($s->{fh}, read => $s->{on_read}, write => $s->{on_write},
+            edge_triggered => $mode & 4 ? 1 : 0);
+    };
+    if (!$w) {
+        die $@ unless $@ =~ /cannot be watched/;
+        # A regular file or the like: always ready, as poll(2) says.
+        $s->{mode} = $mode;
+        return $self->{fake}{ $s->{fd} } = $s;
     }
-    elsif ($watcher->$enabled) {
-        my $disable = "disable_$dir";
-        $watcher->$disable;
-    }
+    $s->{w_obj} = $w;
+    $self->{io}{ $s->{fd} } = $s;
+    $w->disable_read  unless $mode & 1;
+    $w->disable_write unless $mode & 2;
+    $s->{mode} = $mode;
+    return;
 }
 
 sub _drop_io {
     my ($self, $s) = @_;
     undef $_->[CODE] for @$s{qw(r w h)};
     delete $self->{fake}{ $s->{fd} };
-    $s->{mode} = '';
+    $s->{mode} = 0;
     if (my $watcher = delete $s->{w_obj}) {
         $watcher->cancel;
     }
@@ -241,7 +250,7 @@ sub watch_time {
     else {
         Carp::croak("Expected one of 'at' or 'after'");
     }
-    return $self->_arm_timer([$code, 0, undef], $delay);
+    return $self->_engine(\&_arm_timer, [$code, 0, undef], $delay);
 }
 
 # IO::Async::LoopTests (0.802) checks sub-second accuracy through this name,
@@ -258,7 +267,7 @@ sub unwatch_time {
     return unless ref $e eq 'ARRAY' && $e->[CODE];
     undef $e->[CODE];
     delete $self->{timers}{ $e->[3] };
-    $self->{le}->cancel($e->[3]);
+    eval { $self->{le}->cancel($e->[3]) };    # fails only in a forked child, where it is gone
     return;
 }
 
@@ -277,6 +286,7 @@ sub _arm_timer {
 
 sub watch_signal {
     my ($self, $signal, $code) = @_;
+    $self->post_fork if $self->{le_pid} != $$;
     exists $SIG{$signal} or Carp::croak("Unrecognised signal name $signal");
     $self->unwatch_signal($signal);
     my $e = [$code, 0, undef];
@@ -290,7 +300,7 @@ sub unwatch_signal {
     my ($self, $signal) = @_;
     my $sig = delete $self->{signals}{$signal} or return;
     undef $sig->[0][CODE];
-    $sig->[1]->cancel;
+    $sig->[1]->cancel if $self->{le_pid} == $$;
     return;
 }
 
@@ -298,6 +308,7 @@ sub unwatch_signal {
 
 sub watch_process {
     my ($self, $pid, $code) = @_;
+    $self->post_fork if $self->{le_pid} != $$;
     my $kids = $self->{kids};
     Carp::croak("Already have a handler for $pid") if exists $kids->{$pid};
     return $self->_watch_all_kids($code) if $pid == 0;
@@ -325,7 +336,7 @@ sub unwatch_process {
     my ($self, $pid) = @_;
     my $kid = delete $self->{kids}{$pid} or return;
     undef $kid->[0][CODE];
-    $kid->[1]->cancel;
+    $kid->[1]->cancel if $self->{le_pid} == $$;
     return;
 }
 
@@ -362,7 +373,7 @@ sub post_fork {
     $self->{le_pid} = $$;
     for my $s (values %{ $self->{io} }) {
         delete $s->{w_obj};
-        $s->{mode} = '';
+        $s->{mode} = 0;
         delete $self->{io}{ $s->{fd} };
         $self->_apply_io($s);
     }
