@@ -10,6 +10,7 @@ BEGIN {
         or plan skip_all => 'Mojolicious is not installed';
 }
 use IO::Socket::INET;
+use POSIX ();
 use Time::HiRes qw(time);
 use Mojo::Reactor::LinuxEvent;
 
@@ -245,6 +246,38 @@ subtest 'recursion' => sub {
     });
     $r->one_tick;
     is($inner, 1, 'one_tick inside a callback dispatches new events');
+};
+
+subtest 'a forked child goes on with the reactor' => sub {
+    # As Mojo::Server::Prefork's workers do with the manager's reactor.
+    my $r = $CLASS->new;
+    pipe(my $rd, my $wr) or die "pipe: $!";
+    my ($ticks, $parent_timer) = (0, 0);
+    my $pending = $r->timer(0.3 => sub { $parent_timer++ });
+    $r->io($rd => sub { sysread($rd, my $buf, 10) });
+    $r->watch($rd, 0, 0);
+    my $pid = fork // die "fork: $!";
+    if (!$pid) {
+        my ($got, $tick, $again) = ('', 0, 0);
+        my $ok = eval {
+            $r->next_tick(sub { $tick++ });
+            $r->io($rd => sub { sysread($rd, $got, 10, length $got); shift->stop if $got eq 'ping' });
+            my $id = $r->timer(5 => sub { shift->stop });
+            $r->again($id, 4);
+            $r->start;
+            $r->timer(0 => sub { $again++ });
+            $r->timer(0.4 => sub { shift->stop });
+            $r->start;
+            1;
+        };
+        POSIX::_exit($ok && $got eq 'ping' && $tick && $again && $parent_timer ? 0 : 1);
+    }
+    syswrite($wr, 'ping');
+    waitpid($pid, 0);
+    is($? >> 8, 0, 'in the child: next_tick, io, timers, again and the inherited timer work');
+    $r->timer(0.5 => sub { shift->stop });
+    $r->start;
+    is($parent_timer, 1, 'the parent keeps its own timer');
 };
 
 subtest 'IOLoop on this reactor' => sub {

@@ -57,8 +57,7 @@ sub watch {
         return $self;
     }
     eval { _mode($self, $s, $mode); 1 } or do {
-        die $@ if $self->{pid} == $$;
-        $self->_forked;
+        _refused($self);
         _mode($self, $s, $mode);
     };
     return $self;
@@ -101,7 +100,7 @@ sub _io_state {
 sub _drop_io {
     my ($self, $s) = @_;
     $s->{live} = 0;
-    if (my $w = delete $s->{w}) { $w->cancel; $self->{watched}-- }
+    if (my $w = delete $s->{w}) { $self->{watched}--; $w->cancel }
     delete @$s{qw(on_read on_write)};
     return;
 }
@@ -119,12 +118,21 @@ sub recurring { shift->_timer(1, @_) }
 # "remove", so that an entry already queued for the old schedule is skipped.
 sub _timer {
     my ($self, $recurring, $after, $cb) = @_;
-    $self->_forked if $self->{pid} != $$;
     my $id = 't' . ++$self->{seq};
     my $t = $self->{timers}{$id} = { id => $id, cb => $cb, after => $after,
         recurring => $recurring, gen => 1, due => _now() + $after };
-    _arm($self->{le}, $self->{queue}, $t);
+    eval { _arm($self->{le}, $self->{queue}, $t); 1 } or _refused($self);    # _forked arms it
     return $id;
+}
+
+# An engine call failed: in a forked child, move to a new engine loop
+# (which arms every pending timer and watches every handle again); any
+# other failure is rethrown.
+sub _refused {
+    my $self = shift;
+    die $@ if $self->{pid} == $$;
+    $self->_forked;
+    return;
 }
 
 sub _now { clock_gettime(CLOCK_MONOTONIC) }
@@ -162,36 +170,39 @@ sub again {
         $self->{le}->cancel($t->{eid}) if defined $t->{armed};
         _arm($self->{le}, $self->{queue}, $t);
         1;
-    } or do {
-        die $@ if $self->{pid} == $$;
-        $self->_forked;             # arms it too
-    };
+    } or _refused($self);           # _forked arms it
     return;
 }
 
 sub next_tick {
     my ($self, $cb) = @_;
-    $self->_forked if $self->{pid} != $$;
     push @{ $self->{next_tick} }, $cb;
-    $self->{tick_armed} //= do {
-        my $q = $self->{queue};
-        $self->{le}->after(0, sub { push @$q, [1, TICK] });
+    return undef if defined $self->{tick_armed};
+    eval { _arm_tick($self); 1 } or do {
+        _refused($self);
+        _arm_tick($self) unless defined $self->{tick_armed};
     };
     return undef;
 }
 
+sub _arm_tick {
+    my $self = shift;
+    my $q = $self->{queue};
+    $self->{tick_armed} = $self->{le}->after(0, sub { push @$q, [1, TICK] });
+    return;
+}
+
 sub remove {
     my ($self, $what) = @_;
-    $self->_forked if $self->{pid} != $$;
     if (ref $what) {
         my $fd = fileno($what) // Carp::croak('Handle is closed');
         my $s = delete $self->{io}{$fd} or return !!0;
-        $self->_drop_io($s);
+        eval { $self->_drop_io($s); 1 } or _refused($self);
         return !!1;
     }
     my $t = delete $self->{timers}{$what} or return !!0;
     $t->{gen} = 0;
-    $self->{le}->cancel($t->{eid}) if defined $t->{armed};
+    eval { $self->{le}->cancel($t->{eid}) if defined $t->{armed}; 1 } or _refused($self);
     return !!1;
 }
 
@@ -243,8 +254,7 @@ sub _run {
         return $self->stop
             unless @$q || $self->{watched} || %{ $self->{timers} } || $self->{next_tick};
         eval { $le->run_once(@$q ? 0 : undef); 1 } or do {
-            die $@ if $self->{pid} == $$;
-            $self->_forked;
+            _refused($self);
             $le = $self->{le};
             next;
         };
@@ -295,10 +305,7 @@ sub _forked {
     for my $t (values %{ $self->{timers} }) {
         _arm($le, $self->{queue}, $t) if defined $t->{armed};
     }
-    if (defined delete $self->{tick_armed}) {
-        my $q = $self->{queue};
-        $self->{tick_armed} = $le->after(0, sub { push @$q, [1, TICK] });
-    }
+    _arm_tick($self) if defined delete $self->{tick_armed};
     return;
 }
 
