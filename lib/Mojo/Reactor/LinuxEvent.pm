@@ -9,7 +9,8 @@ use Scalar::Util ();
 use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC);
 use Linux::Event ();
 
-# What the engine queues for the reactor: [ $queued, KIND, $object, $arg ].
+# What the engine queues for the reactor: arrays [ $queued, KIND, ... ]:
+# [ $queued, IO, $io_state, $writable ], a timer (see _timer), [ 1, TICK ].
 use constant { IO => 0, TIMER => 1, TICK => 2 };
 
 sub new {
@@ -107,20 +108,25 @@ sub _drop_io {
 
 # ---- timers ---------------------------------------------------------------------
 
-sub timer     { shift->_timer(0, @_) }
-sub recurring { shift->_timer(1, @_) }
+sub timer     { _timer($_[0], 0, $_[1], $_[2]) }
+sub recurring { _timer($_[0], 1, $_[1], $_[2]) }
 
-# A timer: { id, cb, after, recurring, due, armed, eid, gen }.  due is when
-# it should fire (CLOCK_MONOTONIC seconds), armed the deadline of its engine
-# timer (undef when it has none).  "again" (Mojo::IOLoop::Stream calls it on
-# every read and write) only moves due later, and the engine timer, when it
-# fires early, re-arms itself for the rest.  gen changes with "again" and
-# "remove", so that an entry already queued for the old schedule is skipped.
+# A timer is an array, and is itself what the engine queues when it fires:
+# [ queued, TIMER, id, cb, after, recurring, gen, due, armed, eid, fired ].
+# due is when it should fire (CLOCK_MONOTONIC seconds), armed the deadline
+# of its engine timer (undef when it has none).  "again"
+# (Mojo::IOLoop::Stream calls it on every read and write) only moves due
+# later, and the engine timer, when it fires early, re-arms itself for the
+# rest.  gen changes with "again" and "remove"; fired is the gen it fired
+# in, so a firing queued for an old schedule is skipped.
+use constant { T_ID => 2, T_CB => 3, T_AFTER => 4, T_REC => 5, T_GEN => 6,
+               T_DUE => 7, T_ARMED => 8, T_EID => 9, T_FIRED => 10 };
+
 sub _timer {
     my ($self, $recurring, $after, $cb) = @_;
     my $id = 't' . ++$self->{seq};
-    my $t = $self->{timers}{$id} = { id => $id, cb => $cb, after => $after,
-        recurring => $recurring, gen => 1, due => _now() + $after };
+    my $t = $self->{timers}{$id} = [0, TIMER, $id, $cb, $after, $recurring, 1,
+        clock_gettime(CLOCK_MONOTONIC) + $after];
     eval { _arm($self->{le}, $self->{queue}, $t); 1 } or _refused($self);    # _forked arms it
     return $id;
 }
@@ -135,24 +141,23 @@ sub _refused {
     return;
 }
 
-sub _now { clock_gettime(CLOCK_MONOTONIC) }
-
 sub _arm {
     my ($le, $q, $t) = @_;
-    $t->{armed} = $t->{due};
-    $t->{eid} = $le->at($t->{due}, sub {
-        if ($t->{due} > $t->{armed}) {              # moved by "again"
-            $t->{armed} = $t->{due};
-            $t->{eid} = $_[0]->at($t->{due}, __SUB__);
+    $t->[T_ARMED] = $t->[T_DUE];
+    $t->[T_EID] = $le->at($t->[T_DUE], sub {
+        if ($t->[T_DUE] > $t->[T_ARMED]) {          # moved by "again"
+            $t->[T_ARMED] = $t->[T_DUE];
+            $t->[T_EID] = $_[0]->at($t->[T_DUE], __SUB__);
             return;
         }
-        push @$q, [1, TIMER, $t, $t->{gen}];
-        if ($t->{recurring}) {
-            $t->{armed} = $t->{due} = _now() + $t->{after};
-            $t->{eid} = $_[0]->at($t->{due}, __SUB__);
+        $t->[T_FIRED] = $t->[T_GEN];
+        push @$q, $t unless $t->[0]++;
+        if ($t->[T_REC]) {
+            $t->[T_ARMED] = $t->[T_DUE] = clock_gettime(CLOCK_MONOTONIC) + $t->[T_AFTER];
+            $t->[T_EID] = $_[0]->at($t->[T_DUE], __SUB__);
         }
         else {
-            undef $t->{armed};
+            undef $t->[T_ARMED];
         }
     });
     return;
@@ -161,13 +166,12 @@ sub _arm {
 sub again {
     my ($self, $id, $after) = @_;
     my $t = $self->{timers}{$id} or Carp::croak('Timer not active');
-    $t->{after} = $after if defined $after;
-    $t->{gen}++;
-    return if defined $t->{armed}
-        && $t->{armed} <= ($t->{due} = clock_gettime(CLOCK_MONOTONIC) + $t->{after});
-    $t->{due} = clock_gettime(CLOCK_MONOTONIC) + $t->{after};
+    $t->[T_AFTER] = $after if defined $after;
+    $t->[T_GEN]++;
+    $t->[T_DUE] = clock_gettime(CLOCK_MONOTONIC) + $t->[T_AFTER];
+    return if defined $t->[T_ARMED] && $t->[T_ARMED] <= $t->[T_DUE];
     eval {
-        $self->{le}->cancel($t->{eid}) if defined $t->{armed};
+        $self->{le}->cancel($t->[T_EID]) if defined $t->[T_ARMED];
         _arm($self->{le}, $self->{queue}, $t);
         1;
     } or _refused($self);           # _forked arms it
@@ -201,8 +205,8 @@ sub remove {
         return !!1;
     }
     my $t = delete $self->{timers}{$what} or return !!0;
-    $t->{gen} = 0;
-    eval { $self->{le}->cancel($t->{eid}) if defined $t->{armed}; 1 } or _refused($self);
+    $t->[T_GEN] = 0;
+    eval { $self->{le}->cancel($t->[T_EID]) if defined $t->[T_ARMED]; 1 } or _refused($self);
     return !!1;
 }
 
@@ -211,8 +215,8 @@ sub reset {
     $self->_forked if $self->{pid} != $$;
     $self->_drop_io($_) for values %{ $self->{io} };
     for my $t (values %{ $self->{timers} }) {
-        $t->{gen} = 0;
-        $self->{le}->cancel($t->{eid}) if defined $t->{armed};
+        $t->[T_GEN] = 0;
+        $self->{le}->cancel($t->[T_EID]) if defined $t->[T_ARMED];
     }
     $self->{le}->cancel(delete $self->{tick_armed}) if defined $self->{tick_armed};
     @{ $self->{queue} } = ();
@@ -270,11 +274,10 @@ sub _run {
                     or $self->emit(error => "I/O watcher failed: $@");
             }
             elsif ($kind == TIMER) {
-                my $t = $e->[2];
-                next unless $t->{gen} == $e->[3];
-                delete $self->{timers}{ $t->{id} } unless $t->{recurring};
+                next unless $e->[T_GEN] == $e->[T_FIRED];
+                delete $self->{timers}{ $e->[T_ID] } unless $e->[T_REC];
                 $ran++;
-                eval { $t->{cb}->($self); 1 } or $self->emit(error => "Timer failed: $@");
+                eval { $e->[T_CB]->($self); 1 } or $self->emit(error => "Timer failed: $@");
             }
             else {
                 delete $self->{tick_armed};
@@ -303,7 +306,7 @@ sub _forked {
         $s->{w}->disable_write unless $s->{mode} & 2;
     }
     for my $t (values %{ $self->{timers} }) {
-        _arm($le, $self->{queue}, $t) if defined $t->{armed};
+        _arm($le, $self->{queue}, $t) if defined $t->[T_ARMED];
     }
     _arm_tick($self) if defined delete $self->{tick_armed};
     return;
