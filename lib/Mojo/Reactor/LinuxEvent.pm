@@ -322,18 +322,19 @@ Mojo::Reactor::LinuxEvent - a Mojolicious reactor on a Linux::Event loop
 
 =head1 SYNOPSIS
 
-  MOJO_REACTOR=Mojo::Reactor::LinuxEvent perl app.pl daemon
+  use v5.36;
+  BEGIN { $ENV{MOJO_REACTOR} = 'Mojo::Reactor::LinuxEvent' }   # before Mojo::IOLoop loads
+  use Mojo::IOLoop;
 
-or in code, before Mojo::IOLoop is loaded:
+  say ref Mojo::IOLoop->singleton->reactor;                     # Mojo::Reactor::LinuxEvent
+  Mojo::IOLoop->timer(0.1 => sub ($loop) { say 'a tenth of a second'; $loop->stop });
+  Mojo::IOLoop->start;
 
-  BEGIN { $ENV{MOJO_REACTOR} = 'Mojo::Reactor::LinuxEvent' }
-  use Mojolicious::Lite;
-
-or directly:
-
+  # or a reactor of its own
   use Mojo::Reactor::LinuxEvent;
   my $reactor = Mojo::Reactor::LinuxEvent->new;
-  $reactor->timer(0.5 => sub ($reactor) { say 'half a second'; $reactor->stop });
+  $reactor->recurring(0.05 => sub ($reactor) { say 'tick' });
+  $reactor->timer(0.2 => sub ($reactor) { $reactor->stop });
   $reactor->start;
 
 =head1 DESCRIPTION
@@ -343,6 +344,10 @@ Mojo::Server::Daemon, Mojo::UserAgent and every Mojolicious application run
 on it.  L<Mojo::Reactor/detect> picks it when the environment variable
 C<MOJO_REACTOR> names it.  Mojolicious is not a dependency of this
 distribution: this module loads it when it is used.
+
+A Mojolicious application picks it from the environment:
+
+  MOJO_REACTOR=Mojo::Reactor::LinuxEvent perl app.pl daemon
 
 Unlike L<Mojo::Reactor::EV>, which can exist only once per process, every
 C<new> gives an independent reactor with its own engine loop.
@@ -442,5 +447,17 @@ earlier callback of the same tick removed (or C<reset>) is not called.
 
 L<Mojo::Reactor>, L<Mojo::IOLoop>, L<Linux::Event::Loop>,
 L<IO::Async::Loop::LinuxEvent>
+
+=head1 AUTHOR
+
+The Linux::Event developers.
+
+=head1 LICENSE
+
+Same terms as Perl itself.
+
+=head1 VERSION
+
+This document describes Mojo::Reactor::LinuxEvent version 0.007.
 
 =cut

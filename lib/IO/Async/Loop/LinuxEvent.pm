@@ -398,15 +398,16 @@ IO::Async::Loop::LinuxEvent - IO::Async on a Linux::Event loop
 
 =head1 SYNOPSIS
 
+  use v5.36;
   use IO::Async::Loop::LinuxEvent;
+  use IO::Async::Timer::Countdown;
 
   my $loop = IO::Async::Loop::LinuxEvent->new;
-  $loop->add(...);           # any IO::Async notifier
+  $loop->add(IO::Async::Timer::Countdown->new(
+      delay     => 0.1,
+      on_expire => sub { say 'expired'; $loop->stop },
+  )->start);
   $loop->run;
-
-or, for a program that calls C<< IO::Async::Loop->new >>:
-
-  IO_ASYNC_LOOP=LinuxEvent perl program.pl
 
 =head1 DESCRIPTION
 
@@ -414,6 +415,11 @@ An L<IO::Async::Loop> subclass built on one L<Linux::Event::Loop>, so that
 every IO::Async notifier and every C<Net::Async::*> client runs on it.
 IO::Async is not a dependency of this distribution: this module loads it
 when it is used.
+
+A program that calls C<< IO::Async::Loop->new >> gets one with
+C<IO_ASYNC_LOOP=LinuxEvent> in its environment:
+
+  IO_ASYNC_LOOP=LinuxEvent perl program.pl
 
 Everything the loop waits for lives in the engine:
 
@@ -521,6 +527,19 @@ dispatch of each cycle) are all true.
 
 =head1 SEE ALSO
 
-L<IO::Async::Loop>, L<Linux::Event::Loop>, L<Mojo::Reactor::LinuxEvent>
+L<IO::Async::Loop>, L<IO::Async::LoopTests>, L<Linux::Event::Loop>,
+L<Mojo::Reactor::LinuxEvent>
+
+=head1 AUTHOR
+
+The Linux::Event developers.
+
+=head1 LICENSE
+
+Same terms as Perl itself.
+
+=head1 VERSION
+
+This document describes IO::Async::Loop::LinuxEvent version 0.007.
 
 =cut
