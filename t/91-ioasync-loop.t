@@ -111,6 +111,28 @@ subtest 'a dying callback propagates, and nothing is lost' => sub {
     is(scalar $loop->run, 'again', 'and run works again');
 };
 
+subtest 'child processes: by pid and all of them, with statuses' => sub {
+    my @all;
+    $loop->watch_process(0 => sub { push @all, [@_] });
+    my %own;
+    my @kids = map { my $k = fork // die "fork: $!"; $k or POSIX::_exit($_); $k } 3, 4, 5;
+    $loop->watch_process($kids[0] => sub { $own{ $_[0] } = $_[1] });
+    my $t0 = time;
+    $loop->loop_once(0.5) while (@all < 3 || !%own) && time - $t0 < 20;
+    is_deeply([sort map { $_->[0] } @all], [sort @kids], "the watch for all pids saw every child") or diag explain \@all;
+    is_deeply({ map { $_->[0] => $_->[1] >> 8 } @all },
+        { $kids[0] => 3, $kids[1] => 4, $kids[2] => 5 }, 'each with its exit status');
+    is(($own{ $kids[0] } // -1) >> 8, 3, 'and the watch of one pid got its status too');
+    $loop->unwatch_process(0);
+    my $status;
+    my $kid = fork // die "fork: $!";
+    POSIX::_exit(7) unless $kid;
+    $loop->watch_process($kid => sub { $status = $_[1] });
+    $t0 = time;
+    $loop->loop_once(0.5) until defined $status || time - $t0 > 20;
+    is($status >> 8, 7, 'a pid alone is watched (pidfd) and reaped with its status');
+};
+
 subtest 'on_hangup of a socket' => sub {
     my ($s1, $s2) = IO::Async::OS->socketpair or die "socketpair: $!";
     my ($hup, $read) = (0, 0);

@@ -26,7 +26,8 @@ use Linux::Event ();
 use constant WATCHDOG_ENABLE   => IO::Async::Loop->WATCHDOG_ENABLE;
 use constant WATCHDOG_INTERVAL => IO::Async::Loop->WATCHDOG_INTERVAL;
 
-# A queued event is an "entry": [ $code, $queued, $hangup_fh, @args ].
+# A queued event is an "entry": [ $code, $queued, $hangup_fh, ... ], and
+# $code is called with no arguments.
 # $code is undef once the watch is gone, so an entry already queued is
 # skipped; $queued keeps one entry from being queued twice; with $hangup_fh
 # the entry is the on_hangup of that handle and fires only if poll(2) still
@@ -86,7 +87,7 @@ sub loop_once {
         my $code = $e->[CODE] or next;
         next if $e->[HUP_FH] && !_hung_up($e->[HUP_FH]);
         $count++;
-        @$e > 3 ? $code->(@$e[3 .. $#$e]) : $code->();
+        $code->();
     }
 
     my $idle = $self->{deferrals};
@@ -317,7 +318,9 @@ sub watch_process {
     # so does this, and it matches the other loop classes.
     my $q = $self->{queue};
     if (waitpid($pid, POSIX::WNOHANG()) == $pid) {
-        push @$q, [$code, 1, undef, $pid, $?];
+        my $status = $?;
+        push @$q, [sub { $code->($pid, $status) }, 1];
+        _tell_all($q, $kids, $pid, $status);
         return;
     }
     my $e = [$code, 0, undef, $pid];
@@ -325,10 +328,20 @@ sub watch_process {
         delete $kids->{$pid};
         # Reaped here rather than by the engine, so that a SIGCHLD reaper
         # (the watch for all pids) may have taken it first: then -1.
-        my $got = waitpid($pid, POSIX::WNOHANG());
-        push @$q, [$code, 1, undef, $pid, $got == $pid ? $? : -1];
+        my $reaped = waitpid($pid, POSIX::WNOHANG()) == $pid;
+        my $status = $reaped ? $? : -1;
+        push @$q, [sub { $e->[CODE]->($pid, $status) if $e->[CODE] }, 1];
+        _tell_all($q, $kids, $pid, $status) if $reaped;
     }, reap => 0);
     $kids->{$pid} = [$e, $sub];
+    return;
+}
+
+# A child reaped by its own watch goes to the watch for all pids too.
+sub _tell_all {
+    my ($q, $kids, $pid, $status) = @_;
+    my $all = $kids->{0} or return;
+    push @$q, [sub { $all->[0][CODE]->($pid, $status) if $all->[0][CODE] }, 1];
     return;
 }
 
@@ -349,11 +362,12 @@ sub _watch_all_kids {
     my $sub = $self->{le}->signal('CHLD', sub {
         while ((my $zid = waitpid(-1, POSIX::WNOHANG())) > 0) {
             my $status = $?;
-            if (my $kid = $zid && delete $kids->{$zid}) {
+            if (my $kid = delete $kids->{$zid}) {
                 $kid->[1]->cancel;
-                push @$q, [$kid->[0][CODE], 1, undef, $zid, $status];
+                my $one = $kid->[0];
+                push @$q, [sub { $one->[CODE]->($zid, $status) if $one->[CODE] }, 1];
             }
-            push @$q, [$e->[CODE], 1, undef, $zid, $status];
+            push @$q, [sub { $e->[CODE]->($zid, $status) if $e->[CODE] }, 1];
         }
     });
     $kids->{0} = [$e, $sub];
