@@ -133,6 +133,25 @@ subtest 'child processes: by pid and all of them, with statuses' => sub {
     is($status >> 8, 7, 'a pid alone is watched (pidfd) and reaped with its status');
 };
 
+subtest 'IO_ASYNC_WATCHDOG: a stalled callback is interrupted' => sub {
+    local $ENV{IO_ASYNC_WATCHDOG} = 1;
+    local $ENV{IO_ASYNC_WATCHDOG_INTERVAL} = 1;
+    my $code = q{
+        use IO::Async::Loop::LinuxEvent;
+        my $loop = IO::Async::Loop::LinuxEvent->new;
+        $loop->watch_time(after => 0, code => sub { sleep 10 for 1 .. 3; print "not interrupted\n" });
+        $loop->loop_once(1) for 1 .. 3;
+        print "returned\n";
+    };
+    my $t0 = time;
+    my $inc = join ' ', map { "-I$_" } grep { !ref } @INC;
+    my $out = `$^X $inc -e '$code' 2>&1`;
+    my $took = time - $t0;
+    isnt($?, 0, 'the program dies');
+    like($out, qr/Watchdog timeout/, 'with the watchdog message');
+    cmp_ok($took, '<', 25, "after about a second, not the 30 s of sleeping ($took s)");
+};
+
 subtest 'on_hangup of a socket' => sub {
     my ($s1, $s2) = IO::Async::OS->socketpair or die "socketpair: $!";
     my ($hup, $read) = (0, 0);
