@@ -302,7 +302,7 @@ sub _forked {
     for my $s (values %{ $self->{io} }) {
         next unless $s->{w};
         $s->{w} = $le->watch($s->{fh}, read => $s->{on_read}, write => $s->{on_write});
-                $s->{w}->disable_read  unless $s->{mode} & 1;
+        $s->{w}->disable_read  unless $s->{mode} & 1;
         $s->{w}->disable_write unless $s->{mode} & 2;
     }
     for my $t (values %{ $self->{timers} }) {
