@@ -248,6 +248,43 @@ subtest 'recursion' => sub {
     is($inner, 1, 'one_tick inside a callback dispatches new events');
 };
 
+subtest 'writing more than the socket buffer holds' => sub {
+    # Write interest asked again and again on a writable socket, and a
+    # callback that finds the buffer full: every byte arrives, in order.
+    use Socket qw(AF_UNIX SOCK_STREAM PF_UNSPEC);
+    use Fcntl qw(F_GETFL F_SETFL O_NONBLOCK);
+    socketpair(my $x, my $y, AF_UNIX, SOCK_STREAM, PF_UNSPEC) or die "socketpair: $!";
+    fcntl($_, F_SETFL, fcntl($_, F_GETFL, 0) | O_NONBLOCK) for $x, $y;
+    my $r = $CLASS->new;
+    my $data = join '', map { pack 'N', $_ } 1 .. 600_000;    # 2.4 MB
+    my ($out, $in, $writes, $full) = ($data, '', 0, 0);
+    # The writer writes until the buffer is full, then leaves its write
+    # interest on; the reader switches it off and on after every read.
+    $r->io($x => sub {
+        my ($r, $writable) = @_;
+        return unless $writable;
+        $writes++;
+        while (length $out) {
+            my $n = syswrite($x, $out, 65536);
+            if (!defined $n) { $full++; return }
+            substr($out, 0, $n, '');
+        }
+        $r->watch($x, 1, 0);
+    });
+    $r->watch($x, 1, 1);
+    $r->io($y => sub {
+        my $r = shift;
+        sysread($y, $in, 16384, length $in);    # slower than the writer
+        $r->watch($x, 1, 0)->watch($x, 1, 1) if length $out;
+        $r->stop if length $in == length $data;
+    })->watch($y, 1, 0);
+    $r->timer(30 => sub { shift->stop });
+    $r->start;
+    is(length $in, length $data, 'every byte arrived');
+    ok($in eq $data, 'in order');
+    cmp_ok($full, '>', 0, "some of the $writes write callbacks found the buffer full ($full)");
+};
+
 subtest 'a forked child goes on with the reactor' => sub {
     # As Mojo::Server::Prefork's workers do with the manager's reactor.
     my $r = $CLASS->new;

@@ -45,17 +45,34 @@ sub watch {
     my $s = $self->{io}{ fileno($handle) // -1 } or Carp::croak('I/O watcher not active');
     my $mode = ($read ? 1 : 0) | ($write ? 2 : 0);
     my $diff = $mode ^ $s->{mode} or return $self;
-    # The usual case, a direction switched on an engine watcher, inline.
-    # Reading $$ costs a system call: a fork is noticed by the engine's
-    # refusal instead (here and in again and _run).
     my $w = $s->{w};
-    if ($w && $mode && eval {
-        if ($diff & 1) { $mode & 1 ? $w->enable_read  : $w->disable_read }
-        if ($diff & 2) { $mode & 2 ? $w->enable_write : $w->disable_write }
-        1;
-    }) {
-        $s->{mode} = $mode;
-        return $self;
+    if ($w && $mode) {
+        # Writing wanted on a handle that the kernel reported writable and
+        # whose last write callback wrote all it had (so it was switched
+        # off, not left waiting): the write callback is queued now, without
+        # asking the kernel, which would cost two epoll_ctl calls and a
+        # tick.  If that callback cannot write everything, the kernel is
+        # asked after all (see _run).
+        my $kmode = $mode;
+        if ($diff & 2 && $mode & 2 && $s->{wok} && !($s->{kmode} & 2)) {
+            $kmode &= 1;
+            my $e = $s->{we};
+            push @{ $self->{queue} }, $e unless $e->[0]++;
+        }
+        $kmode |= $s->{kmode} & 2 if $kmode == $mode && $mode & 2;
+        my $kdiff = $kmode ^ $s->{kmode};
+        # The usual case, inline.  Reading $$ costs a system call: a fork
+        # is noticed by the engine's refusal instead (here, in again and
+        # in _run).
+        if (!$kdiff || eval {
+            if ($kdiff & 1) { $kmode & 1 ? $w->enable_read  : $w->disable_read }
+            if ($kdiff & 2) { $kmode & 2 ? $w->enable_write : $w->disable_write }
+            1;
+        }) {
+            $s->{mode}  = $mode;
+            $s->{kmode} = $kmode;
+            return $self;
+        }
     }
     eval { _mode($self, $s, $mode); 1 } or do {
         _refused($self);
@@ -64,6 +81,8 @@ sub watch {
     return $self;
 }
 
+# Switches the engine watcher to exactly $mode (1 read, 2 write), making
+# or removing it as needed.
 sub _mode {
     my ($self, $s, $mode) = @_;
     my $w = $s->{w};
@@ -83,18 +102,24 @@ sub _mode {
         $mode & 1 ? $w->enable_read  : $w->disable_read;
         $mode & 2 ? $w->enable_write : $w->disable_write;
     }
-    $s->{mode} = $mode;
+    $s->{mode} = $s->{kmode} = $mode;
     return;
 }
 
+# One state per handle: { fh, cb, w (engine watcher), mode (what Mojo
+# asked for: 1 read, 2 write), kmode (what the engine watches), wok (the
+# kernel reported it writable), live }, and its two queue entries, which
+# hold it weakly (the state holds the engine callbacks that hold them).
 sub _io_state {
     my ($self, $handle) = @_;
-    my $s = { fh => $handle, cb => undef, w => undef, mode => 0, live => 1 };
+    my $s = { fh => $handle, cb => undef, w => undef, mode => 0, kmode => 0, live => 1 };
     my $q = $self->{queue};
-    my ($r, $w) = ([0, IO, $s, 0], [0, IO, $s, 1]);
+    my ($r, $w) = ([0, IO, $s, 0], [0, IO, $s, 1, 0]);
+    Scalar::Util::weaken($_->[2]) for $r, $w;
+    $s->{we} = $w;
     # The engine runs no Mojo code: its callbacks only queue what is ready.
     $s->{on_read}  = sub { push @$q, $r unless $r->[0]++ };
-    $s->{on_write} = sub { push @$q, $w unless $w->[0]++ };
+    $s->{on_write} = sub { $w->[2]{wok} = 1; push @$q, $w unless $w->[0]++ };
     return $s;
 }
 
@@ -102,7 +127,7 @@ sub _drop_io {
     my ($self, $s) = @_;
     $s->{live} = 0;
     if (my $w = delete $s->{w}) { $self->{watched}--; $w->cancel }
-    delete @$s{qw(on_read on_write)};
+    delete @$s{qw(on_read on_write we)};
     return;
 }
 
@@ -267,11 +292,17 @@ sub _run {
             $e->[0] = 0;
             my $kind = $e->[1];
             if ($kind == IO) {
-                my $s = $e->[2];
+                my $s = $e->[2] or next;
                 next unless $s->{live};
                 $ran++;
                 eval { $s->{cb}->($self, $e->[3]); 1 }
                     or $self->emit(error => "I/O watcher failed: $@");
+                # Still writing after a write callback the kernel was not
+                # asked for: the kernel's buffer is full, ask it now.
+                if ($e->[3] && $s->{live} && $s->{mode} & 2 && !($s->{kmode} & 2)) {
+                    $s->{wok} = 0;
+                    eval { $s->{w}->enable_write; $s->{kmode} |= 2; 1 } or _refused($self);
+                }
             }
             elsif ($kind == TIMER) {
                 next unless $e->[T_GEN] == $e->[T_FIRED];
@@ -304,6 +335,7 @@ sub _forked {
         $s->{w} = $le->watch($s->{fh}, read => $s->{on_read}, write => $s->{on_write});
         $s->{w}->disable_read  unless $s->{mode} & 1;
         $s->{w}->disable_write unless $s->{mode} & 2;
+        $s->{kmode} = $s->{mode};
     }
     for my $t (values %{ $self->{timers} }) {
         _arm($le, $self->{queue}, $t) if defined $t->[T_ARMED];
@@ -442,6 +474,19 @@ what became ready, and C<one_tick> calls the reactor callbacks after the
 engine returned.  That lets a callback call C<one_tick> again (the engine
 loop itself cannot be re-entered), and means a watcher or timer that an
 earlier callback of the same tick removed (or C<reset>) is not called.
+
+Writing is the other difference.  When write interest is switched on
+(C<watch($handle, $r, 1)>) for a handle that the kernel has already
+reported writable and whose last write callback switched write interest off
+again (it wrote all it had, as L<Mojo::IOLoop::Stream> does), the write
+callback is queued at once, in the same tick, instead of asking the kernel
+and waiting for the next one; only if that callback leaves write interest
+on (the kernel's buffer was full) is the kernel asked.  So a stream's write
+costs no C<epoll_ctl> and no extra tick.  A write callback can therefore
+find the buffer full (C<EAGAIN>) where L<Mojo::Reactor::Poll> would not have
+called it yet; Mojo's streams, and any non-blocking writer, handle that.
+A handle that was never reported writable (a connecting socket, a listening
+one) is always asked of the kernel.
 
 =head1 SEE ALSO
 
