@@ -45,6 +45,17 @@ sub watch {
     my $s = $self->{io}{ fileno($handle) // -1 } or Carp::croak('I/O watcher not active');
     my $mode = ($read ? 1 : 0) | ($write ? 2 : 0);
     my $diff = $mode ^ $s->{mode} or return $self;
+    # The two switches of a stream's every write, first and short: write
+    # interest off while the kernel was not asked for it, and write
+    # interest on for a handle known writable (see below).
+    if ($diff == 2 && !($s->{kmode} & 2) && $s->{w} && (!$write || $s->{wok})) {
+        if ($write) {
+            my $e = $s->{we};
+            push @{ $self->{queue} }, $e unless $e->[0]++;
+        }
+        $s->{mode} = $mode;
+        return $self;
+    }
     my $w = $s->{w};
     if ($w && $mode) {
         # Writing wanted on a handle that the kernel reported writable and
