@@ -1,3 +1,5 @@
+# IO::Async's own conformance suite for loop classes, IO::Async::LoopTests,
+# on IO::Async::Loop::LinuxEvent: every test group it offers.
 use strict;
 use warnings;
 use Test::More;
@@ -8,10 +10,10 @@ BEGIN {
 }
 IO::Async::LoopTests->import;
 
-# Every group IO::Async::LoopTests offers, found by name so that a newer
-# IO::Async's extra groups are run too.
-my @groups = sort map { /^run_tests_(\w+)$/ ? $1 : () } keys %IO::Async::LoopTests::;
-@groups = grep { $_ ne 'child' } @groups;    # the old name of 'process'
+# The groups are found by name, so that a newer IO::Async's extra groups
+# run too; 'child' is the old name of 'process'.
+my @groups = grep { $_ ne 'child' } sort map { /^run_tests_(\w+)$/ ? $1 : () } keys %IO::Async::LoopTests::;
 note "groups: @groups";
-ok(scalar(grep { m{^(?:io|timer|signal|idle|process|control)$} } @groups) == 6, "the usual groups are offered");
+is(scalar(grep { /^(?:io|timer|signal|idle|process|control)$/ } @groups), 6,
+    'the six groups the issue names are among them');
 run_tests('IO::Async::Loop::LinuxEvent', @groups);
