@@ -6,7 +6,7 @@ pub mod clock;
 pub mod epoll;
 pub mod eventfd;
 pub mod pidfd;
-pub mod signalfd;
+pub mod signal;
 
 use std::io;
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};
