@@ -23,7 +23,7 @@
 //! each arrival is delivered to exactly one loop.
 
 use crate::sys::eventfd::{self, EventFd};
-use crate::sys::signal::{Disposition, MAX_SIGNAL, is_caught_by, is_realtime};
+use crate::sys::signal::{Disposition, MAX_SIGNAL, is_caught_by, is_fault, is_realtime};
 use crate::sys::{FileId, file_id};
 use std::cell::UnsafeCell;
 use std::io;
@@ -144,13 +144,21 @@ fn has_listeners(signo: usize) -> bool {
 }
 
 /// The handler of every subscribed signal.  Async-signal-safe: atomics,
-/// getpid, write (and, in a foreign process, sigaction and raise).
-extern "C" fn on_signal(signo: libc::c_int) {
+/// getpid, write (and, to pass a signal on, sigaction and raise).
+extern "C" fn on_signal(signo: libc::c_int, info: *mut libc::siginfo_t, _: *mut libc::c_void) {
     // SAFETY: this thread's errno, saved and restored around our calls.
     let errno = unsafe { *libc::__errno_location() };
     let i = signo as usize;
+    // SAFETY: the kernel passes a valid siginfo to an SA_SIGINFO handler.
+    let si_code = unsafe { info.as_ref() }.map_or(0, |info| info.si_code);
     // SAFETY: getpid is async-signal-safe.
-    if unsafe { libc::getpid() } != OWNER.load(Ordering::Acquire) {
+    let foreign = unsafe { libc::getpid() } != OWNER.load(Ordering::Acquire);
+    if is_fault(signo, si_code) {
+        // A real fault (a subscribed SIGSEGV): returning would run the
+        // faulting instruction again, forever.  It takes the default action
+        // and ends the process.
+        Disposition::default_action().install_quietly(signo);
+    } else if foreign {
         pass_on(signo);
     } else if let (Some(arrived), Some(words)) = (ARRIVED.get(i), LISTENERS.get(i)) {
         arrived.fetch_add(1, Ordering::AcqRel);
@@ -347,6 +355,14 @@ mod tests {
 
     fn ignored(signo: i32) -> bool {
         Disposition::of(signo).unwrap().is_ignored()
+    }
+
+    #[test]
+    fn a_fault_goes_to_the_program_s_disposition() {
+        assert!(is_fault(libc::SIGSEGV, 1), "SEGV_MAPERR from the kernel");
+        assert!(!is_fault(libc::SIGSEGV, 0), "SI_USER: kill(2)");
+        assert!(!is_fault(libc::SIGSEGV, -6), "SI_TKILL: raise(3)");
+        assert!(!is_fault(libc::SIGCHLD, 1), "CLD_EXITED is no fault");
     }
 
     fn raise(signo: i32) {

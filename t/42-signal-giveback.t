@@ -157,6 +157,19 @@ is is_blocked($INT) + is_blocked($USR1) + is_blocked($USR2), 0, 'INT, USR1 and U
     is $perl, 3, 'and gives it back to the %SIG handler it found';
 }
 
+# ---- a real fault is not swallowed -----------------------------------------
+{
+    my $SEGV = POSIX::SIGSEGV();
+    my ($r, $status) = in_child(sub {
+        my $loop = Linux::Event->new;
+        my $sub  = $loop->signal('SEGV', sub { });
+        my $x = unpack 'p', pack 'J', 8;    # reads address 8: a fault
+        return (survived => 1);
+    });
+    is $status & 127, $SEGV, 'a real SIGSEGV of a subscribed program ends it, it does not repeat ('
+        . status_text($status) . ')';
+}
+
 # ---- freeing the loop gives its signals back ------------------------------
 {
     my $loop = Linux::Event->new;

@@ -24,8 +24,8 @@ pub fn is_realtime(signo: i32) -> bool {
 #[derive(Clone, Copy)]
 pub struct Disposition(libc::sigaction);
 
-/// The C signature of a plain signal handler.
-pub type Handler = extern "C" fn(libc::c_int);
+/// The C signature of an SA_SIGINFO signal handler.
+pub type Handler = extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void);
 
 impl Disposition {
     /// An all-zero disposition (SIG_DFL, no flags), usable in a `static`.
@@ -34,12 +34,13 @@ impl Disposition {
         Disposition(unsafe { std::mem::zeroed() })
     }
 
-    /// Catch with `handler`, every signal blocked while it runs, and
-    /// interrupted system calls restarted where the kernel can.
+    /// Catch with `handler` (told who sent the signal), every signal
+    /// blocked while it runs, and interrupted system calls restarted where
+    /// the kernel can.
     pub fn catching(handler: Handler) -> Disposition {
         let mut act = Disposition::default_action();
         act.0.sa_sigaction = handler as usize;
-        act.0.sa_flags = libc::SA_RESTART;
+        act.0.sa_flags = libc::SA_RESTART | libc::SA_SIGINFO;
         // SAFETY: fills the mask field of a sigaction we own.
         unsafe { libc::sigfillset(&mut act.0.sa_mask) };
         act
@@ -60,7 +61,7 @@ impl Disposition {
 
     /// Whether this disposition is catching with `handler`.
     pub fn is(&self, handler: Handler) -> bool {
-        self.0.sa_sigaction == handler as usize && self.0.sa_flags & libc::SA_SIGINFO == 0
+        self.0.sa_sigaction == handler as usize && self.0.sa_flags & libc::SA_SIGINFO != 0
     }
 
     /// The disposition of `signo` now.
@@ -91,6 +92,22 @@ impl Disposition {
         // SAFETY: sigaction is async-signal-safe; valid pointer.
         unsafe { libc::sigaction(signo, &self.0, std::ptr::null_mut()) };
     }
+}
+
+/// Whether `signo` reports a fault of the instruction that raised it: the
+/// kernel sends it (a positive `si_code`) and returning would run the
+/// instruction again, and fault again.
+pub fn is_fault(signo: i32, si_code: i32) -> bool {
+    si_code > 0
+        && matches!(
+            signo,
+            libc::SIGSEGV
+                | libc::SIGBUS
+                | libc::SIGFPE
+                | libc::SIGILL
+                | libc::SIGTRAP
+                | libc::SIGSYS
+        )
 }
 
 /// Whether a signal handler of `handler` is installed for `signo`; false if
