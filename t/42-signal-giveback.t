@@ -181,5 +181,25 @@ is is_blocked($INT) + is_blocked($USR1) + is_blocked($USR2), 0, 'INT, USR1 and U
     pass '... and the INT that arrived was dropped, not acted on';
 }
 
+# ---- at most 256 loops hold signal subscriptions at the same time ---------
+{
+    my (@loops, $err, $line);
+    for (1 .. 300) {
+        my $l = Linux::Event->new;
+        eval { $l->signal('USR2', sub { }); 1 } or do { $err = $@; $line = __LINE__; last };
+        push @loops, $l;
+    }
+    is scalar(@loops), 256, '256 loops subscribe at the same time';
+    like $err // '', qr/more than 256 loops subscribe to signals at once at \Q$0\E line $line\b/,
+        'the next one croaks, saying why, from the caller\'s line';
+    pop @loops;
+    my $l = Linux::Event->new;
+    my $got = 0;
+    ok eval { $l->signal('USR2', sub { $got++ }); 1 }, 'once a loop went, its place is taken again' or diag $@;
+    @loops = ();
+    kill 'USR2', $$;
+    ok run_until($l, sub { $got }, 2), '... and that loop receives its signal';
+}
+
 is sig_masks()->{SigBlk}, $original, 'the mask is what it was at the start';
 done_testing;

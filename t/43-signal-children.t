@@ -173,6 +173,9 @@ sub exec_probe ($cancel_first) {
     ok run_until($loop, sub { $got{$INT} }, 2), "after all those children, the parent's loop still receives INT";
     is $perl_usr1, 0, "the parent's %SIG handler for USR1 never ran while subscribed";
 
+    my $waker = $loop->waker;
+    my $woken = 0;
+    $waker->on_wakeup(sub { $woken++ });
     %got = ();
     my $t0 = now();
     my $kid = send_at(USR2 => $t0 + 0.1, $t0 + 0.2, $t0 + 0.3);
@@ -183,6 +186,8 @@ sub exec_probe ($cancel_first) {
     is $got{$USR2}, 1, 'USR2 sent three times while the parent was busy: one callback, count 1 (coalesced)';
     is $got{$RT}, 3, 'the real-time signal sent three times: count 3';
     is $n, 2, '... both in the first cycle after';
+    is $woken, 0, 'signal arrivals are not wakeups: on_wakeup did not run';
+    is $waker->drain, 0, '... and drain counts none of them';
 }
 
 $sub->cancel;
