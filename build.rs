@@ -4,6 +4,13 @@
 //! first `perl` on PATH; its `%Config` gives the include directory and the
 //! compiler flags the interpreter itself was built with, which the shim must
 //! share (struct layouts depend on them).
+//!
+//! `%Config` also gives the interpreter's shape.  With `usemultiplicity`
+//! (every threaded perl) Perl passes the interpreter to each XSUB; without
+//! it (the default `sh Configure -des` perl) it does not, and the glue is
+//! compiled with `cfg(perl_multiplicity)` unset.  The glue reads IV, UV and
+//! NV as 64-bit integers and a `double`, so a perl of another shape is
+//! refused here (Makefile.PL refuses it earlier, with a friendlier line).
 use std::process::Command;
 
 fn perl_config(perl: &str, key: &str) -> String {
@@ -37,12 +44,27 @@ fn main() {
     println!("cargo:rerun-if-changed=csrc/shim.c");
     println!("cargo:rerun-if-changed=lib/Linux/Event.pm");
 
+    println!("cargo::rustc-check-cfg=cfg(perl_multiplicity)");
+    for (key, want) in [("ivsize", "8"), ("uvsize", "8"), ("nvsize", "8")] {
+        let got = perl_config(&perl, key);
+        assert!(
+            got == want,
+            "{perl} has {key}={got}; Linux::Event needs {want} (64-bit integers and a double NV)"
+        );
+    }
+    let multiplicity = perl_config(&perl, "usemultiplicity") == "define";
+    if multiplicity {
+        println!("cargo:rustc-cfg=perl_multiplicity");
+    }
+
     let core = format!("{}/CORE", perl_config(&perl, "archlibexp"));
     let mut build = cc::Build::new();
     build.file("csrc/shim.c").include(&core).warnings(true);
     // The boot handshake compares this with the version XSLoader passes, so
     // a stale Event.so is refused: one source of truth, the module's $VERSION.
     build.define("XS_VERSION", format!("\"{}\"", module_version()).as_str());
+    // The shim checks that the Rust side and perl.h agree on the shape.
+    build.define("LE_RUST_MULTIPLICITY", if multiplicity { "1" } else { "0" });
     for flag in perl_config(&perl, "ccflags").split_whitespace() {
         build.flag(flag);
     }

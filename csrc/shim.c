@@ -14,6 +14,36 @@
 #include "perl.h"
 #include "XSUB.h"
 
+/*
+ * The Rust side passes an interpreter pointer to every function here, on
+ * every perl.  On a MULTIPLICITY perl (every threaded one) that is Perl's
+ * own pTHX; on a perl without it (the default `sh Configure -des` build)
+ * Perl's API takes no interpreter, so the parameter is there only to keep
+ * one calling convention, and is unused.  build.rs tells us which shape the
+ * Rust side was compiled for; a mismatch would corrupt every call.
+ */
+#ifdef MULTIPLICITY
+#  define LE_pTHX pTHX
+#  define LE_pTHX_ pTHX_
+#  define LE_aTHX_ aTHX_
+#  if defined(LE_RUST_MULTIPLICITY) && !LE_RUST_MULTIPLICITY
+#    error "perl has MULTIPLICITY but build.rs compiled the Rust side without it"
+#  endif
+#else
+#  define LE_pTHX PerlInterpreter *le_no_interp PERL_UNUSED_DECL
+#  define LE_pTHX_ LE_pTHX,
+#  define LE_aTHX_ PL_curinterp,
+#  if defined(LE_RUST_MULTIPLICITY) && LE_RUST_MULTIPLICITY
+#    error "perl has no MULTIPLICITY but build.rs compiled the Rust side with it"
+#  endif
+#endif
+
+#ifndef MULTIPLICITY
+/* The interpreter, for XSUBs that perl calls without one: a perl without
+ * MULTIPLICITY has exactly one. */
+PerlInterpreter *le_current_interp(void) { return PL_curinterp; }
+#endif
+
 /* Results of le_call / le_async_check. */
 #define LE_OK 0
 #define LE_DIED 1
@@ -21,7 +51,7 @@
 
 /* ---- XSUB arguments and return values ---------------------------------- */
 
-I32 le_xs_begin(pTHX_ I32 *axp) {
+I32 le_xs_begin(LE_pTHX_ I32 *axp) {
     dSP;
     dAXMARK;
     dITEMS;
@@ -35,20 +65,20 @@ I32 le_xs_begin(pTHX_ I32 *axp) {
  * lib/Linux/Event.pm, against the version XSLoader passes), so a stale or
  * foreign Event.so croaks "object version ... does not match" like any XS
  * module's.  Pops the mark; returns items and sets *axp. */
-I32 le_xs_boot(pTHX_ CV *cv, I32 *axp) {
+I32 le_xs_boot(LE_pTHX_ CV *cv, I32 *axp) {
     dXSBOOTARGSXSAPIVERCHK;
     PERL_UNUSED_VAR(cv);
     *axp = ax;
     return items;
 }
 
-SV *le_xs_arg(pTHX_ I32 ax, I32 i) { return PL_stack_base[ax + i]; }
+SV *le_xs_arg(LE_pTHX_ I32 ax, I32 i) { return PL_stack_base[ax + i]; }
 
 /* Runs the get-magic (a tied FETCH, say) of every argument up front, while
  * the XSUB holds nothing: it is Perl code and may die.  Everything below
  * reads values without magic (the _nomg forms), so no other argument access
  * can run Perl code. */
-void le_xs_getmagic(pTHX_ I32 ax, I32 items) {
+void le_xs_getmagic(LE_pTHX_ I32 ax, I32 items) {
     I32 i;
     for (i = 0; i < items; i++)
         SvGETMAGIC(PL_stack_base[ax + i]);
@@ -57,14 +87,14 @@ void le_xs_getmagic(pTHX_ I32 ax, I32 items) {
 I32 le_xs_ix(CV *cv) { return XSANY.any_i32; }
 
 /* Leave the XSUB returning `sv` (or the empty list for NULL). */
-void le_xs_return(pTHX_ I32 ax, SV *sv) {
+void le_xs_return(LE_pTHX_ I32 ax, SV *sv) {
     SV **sp = PL_stack_base + ax - 1;
     if (sv)
         XPUSHs(sv);
     PL_stack_sp = sp;
 }
 
-CV *le_newxs(pTHX_ const char *name, XSUBADDR_t fn, I32 ix) {
+CV *le_newxs(LE_pTHX_ const char *name, XSUBADDR_t fn, I32 ix) {
     CV *cv = Perl_newXS_deffile(aTHX_ name, fn);
     CvXSUBANY(cv).any_i32 = ix;
     return cv;
@@ -72,19 +102,19 @@ CV *le_newxs(pTHX_ const char *name, XSUBADDR_t fn, I32 ix) {
 
 /* ---- scalars ------------------------------------------------------------ */
 
-SV *le_undef(pTHX) { return &PL_sv_undef; }
-SV *le_yes(pTHX) { return &PL_sv_yes; }
-SV *le_no(pTHX) { return &PL_sv_no; }
-SV *le_new_iv(pTHX_ IV v) { return newSViv(v); }
-SV *le_new_uv(pTHX_ UV v) { return newSVuv(v); }
-SV *le_new_pv(pTHX_ const char *s, STRLEN len) { return newSVpvn(s, len); }
-SV *le_new_copy(pTHX_ SV *sv) { return newSVsv_nomg(sv); }
-SV *le_mortal(pTHX_ SV *sv) { return sv_2mortal(sv); }
-void le_set_uv(pTHX_ SV *sv, UV v) { sv_setuv(sv, v); }
+SV *le_undef(LE_pTHX) { return &PL_sv_undef; }
+SV *le_yes(LE_pTHX) { return &PL_sv_yes; }
+SV *le_no(LE_pTHX) { return &PL_sv_no; }
+SV *le_new_iv(LE_pTHX_ IV v) { return newSViv(v); }
+SV *le_new_uv(LE_pTHX_ UV v) { return newSVuv(v); }
+SV *le_new_pv(LE_pTHX_ const char *s, STRLEN len) { return newSVpvn(s, len); }
+SV *le_new_copy(LE_pTHX_ SV *sv) { return newSVsv_nomg(sv); }
+SV *le_mortal(LE_pTHX_ SV *sv) { return sv_2mortal(sv); }
+void le_set_uv(LE_pTHX_ SV *sv, UV v) { sv_setuv(sv, v); }
 void le_inc(SV *sv) { SvREFCNT_inc_simple_void(sv); }
-void le_dec(pTHX_ SV *sv) { SvREFCNT_dec(sv); }
+void le_dec(LE_pTHX_ SV *sv) { SvREFCNT_dec(sv); }
 int le_ok(SV *sv) { return sv && SvOK(sv); }
-int le_true(pTHX_ SV *sv) { return sv && SvTRUE_nomg(sv); }
+int le_true(LE_pTHX_ SV *sv) { return sv && SvTRUE_nomg(sv); }
 int le_is_code(SV *sv) { return sv && SvROK(sv) && SvTYPE(SvRV(sv)) == SVt_PVCV; }
 int le_is_ref(SV *sv) { return sv && SvROK(sv); }
 
@@ -94,7 +124,7 @@ int le_is_ref(SV *sv) { return sv && SvROK(sv); }
  * *uv (and *nv); 2: any other number (negative, fractional, too large,
  * inf, nan), stored in *nv.  No warnings are emitted.
  */
-int le_classify(pTHX_ SV *sv, NV *nv, UV *uv) {
+int le_classify(LE_pTHX_ SV *sv, NV *nv, UV *uv) {
     NV n;
     if (!sv || !SvOK(sv) || SvROK(sv))
         return 0;
@@ -138,14 +168,14 @@ int le_classify(pTHX_ SV *sv, NV *nv, UV *uv) {
     return 2;
 }
 
-const char *le_pv(pTHX_ SV *sv, STRLEN *len) { return SvPV_nomg(sv, *len); }
+const char *le_pv(LE_pTHX_ SV *sv, STRLEN *len) { return SvPV_nomg(sv, *len); }
 
 /* ---- references and objects -------------------------------------------- */
 
 SV *le_rv_target(SV *sv) { return sv && SvROK(sv) ? SvRV(sv) : NULL; }
-SV *le_new_rv(pTHX_ SV *target) { return newRV_inc(target); }
+SV *le_new_rv(LE_pTHX_ SV *target) { return newRV_inc(target); }
 
-SV *le_new_weak(pTHX_ SV *rv) {
+SV *le_new_weak(LE_pTHX_ SV *rv) {
     SV *weak = newSVsv(rv);
     sv_rvweaken(weak);
     return weak;
@@ -153,7 +183,7 @@ SV *le_new_weak(pTHX_ SV *rv) {
 
 /* A blessed array reference holding copies of `items` (the Perl side of a
  * watcher or subscription: small, cheap to clone into threads). */
-SV *le_new_object(pTHX_ const char *class, SV **items, I32 n) {
+SV *le_new_object(LE_pTHX_ const char *class, SV **items, I32 n) {
     AV *av = newAV();
     I32 i;
     av_fill(av, n - 1); /* a NULL item stays an empty slot: reads as undef */
@@ -164,7 +194,7 @@ SV *le_new_object(pTHX_ const char *class, SV **items, I32 n) {
 }
 
 /* Stores a copy of `src` in element i of an object's array. */
-void le_object_set(pTHX_ SV *rv, I32 i, SV *src) {
+void le_object_set(LE_pTHX_ SV *rv, I32 i, SV *src) {
     av_store((AV *)SvRV(rv), i, newSVsv_nomg(src));
 }
 
@@ -179,11 +209,11 @@ SV *le_object_field(SV *rv, I32 i) {
     return AvARRAY(av)[i];
 }
 
-int le_isa(pTHX_ SV *sv, const char *class) { return sv && sv_derived_from(sv, class); }
+int le_isa(LE_pTHX_ SV *sv, const char *class) { return sv && sv_derived_from(sv, class); }
 
 /* File descriptor of the handle a (possibly weak) reference points to, or
  * -1 when the reference is gone, is not a handle, or the handle is closed. */
-int le_handle_fd(pTHX_ SV *ref) {
+int le_handle_fd(LE_pTHX_ SV *ref) {
     SV *target;
     IO *io = NULL;
     if (!ref || !SvROK(ref))
@@ -201,8 +231,8 @@ int le_handle_fd(pTHX_ SV *ref) {
 /* ---- magic: Rust state attached to Perl objects ------------------------- */
 
 /* Implemented in Rust (src/perl/magic.rs). */
-extern void le_rs_free(pTHX_ int kind, void *ptr);
-extern void *le_rs_dup(pTHX_ int kind, void *ptr);
+extern void le_rs_free(LE_pTHX_ int kind, void *ptr);
+extern void *le_rs_dup(LE_pTHX_ int kind, void *ptr);
 
 static int le_mg_free(pTHX_ SV *sv, MAGIC *mg);
 static int le_mg_dup(pTHX_ MAGIC *mg, CLONE_PARAMS *param);
@@ -219,18 +249,18 @@ static int le_mg_free(pTHX_ SV *sv, MAGIC *mg) {
      * held) must find no state behind the object. */
     mg->mg_ptr = NULL;
     if (ptr)
-        le_rs_free(aTHX_ (int)(mg->mg_virtual - le_vtbl), ptr);
+        le_rs_free(LE_aTHX_ (int)(mg->mg_virtual - le_vtbl), ptr);
     return 0;
 }
 
 static int le_mg_dup(pTHX_ MAGIC *mg, CLONE_PARAMS *param) {
     PERL_UNUSED_VAR(param);
     if (mg->mg_ptr)
-        mg->mg_ptr = (char *)le_rs_dup(aTHX_ (int)(mg->mg_virtual - le_vtbl), mg->mg_ptr);
+        mg->mg_ptr = (char *)le_rs_dup(LE_aTHX_ (int)(mg->mg_virtual - le_vtbl), mg->mg_ptr);
     return 0;
 }
 
-void le_attach(pTHX_ SV *rv, int kind, void *ptr) {
+void le_attach(LE_pTHX_ SV *rv, int kind, void *ptr) {
     MAGIC *mg = sv_magicext(SvRV(rv), NULL, PERL_MAGIC_ext, &le_vtbl[kind], NULL, 0);
     mg->mg_ptr = (char *)ptr;
     mg->mg_flags |= MGf_DUP;
@@ -244,11 +274,11 @@ void *le_fetch(SV *rv, int kind) {
     return mg ? mg->mg_ptr : NULL;
 }
 
-int le_global_destruct(pTHX) { return PL_phase == PERL_PHASE_DESTRUCT; }
+int le_global_destruct(LE_pTHX) { return PL_phase == PERL_PHASE_DESTRUCT; }
 
 /* ---- leaving an XSUB abnormally ---------------------------------------- */
 
-void le_croak_sv(pTHX_ SV *err) { croak_sv(sv_2mortal(err)); }
+void le_croak_sv(LE_pTHX_ SV *err) { croak_sv(sv_2mortal(err)); }
 
 /* ---- calling Perl ------------------------------------------------------ */
 
@@ -268,7 +298,7 @@ void le_croak_sv(pTHX_ SV *err) { croak_sv(sv_2mortal(err)); }
  * by the next FREETMPS once Perl is running again.  After an `exit` (code
  * 2) the program is ending and nothing is released.
  */
-int le_call(pTHX_ SV *cb, SV **args, int n) {
+int le_call(LE_pTHX_ SV *cb, SV **args, int n) {
     dJMPENV;
     int ret, i;
 
@@ -306,7 +336,7 @@ int le_call(pTHX_ SV *cb, SV **args, int n) {
 }
 
 /* Continue a longjmp that le_call caught (3: die, 2: exit). */
-void le_rethrow(pTHX_ int code) { JMPENV_JUMP(code); }
+void le_rethrow(LE_pTHX_ int code) { JMPENV_JUMP(code); }
 
 /* An XSUB that runs Perl's deferred %SIG handlers; called through le_call
  * so a handler's die or exit is caught like any callback's. */
@@ -321,14 +351,69 @@ XS(le_xs_despatch) {
 
 XSUBADDR_t le_despatch_xsub(void) { return le_xs_despatch; }
 
-int le_signals_pending(pTHX) { return PL_sig_pending != 0; }
+/* ---- AE::timer for AnyEvent::Impl::LinuxEvent ----------------------------- */
 
-int le_async_check(pTHX) {
+/* Where Linux::Event::Loop::_ae_bind keeps the loop of AE::timer: per
+ * interpreter, and cloned with it into a new ithread. */
+#define LE_AE_LOOP "Linux::Event::ae_loop"
+
+/* In loop_xs.rs: a mortal guard of a new one-shot timer, or NULL where
+ * $loop->after would croak.  Never croaks, never calls Perl code. */
+SV *le_rs_after_guard(LE_pTHX_ SV *loop, SV *secs, SV *cb);
+
+/*
+ * AE::timer($after, $interval, $cb): a one-shot timer whose callback is a
+ * code reference goes straight to the loop and returns the loop's timer
+ * guard, with no Perl sub in between (EV's AnyEvent model calls EV the same
+ * way).  Everything else (an interval, a callback that is an object,
+ * arguments with get-magic, anything after would croak for) is handed, with
+ * the same arguments, to AnyEvent::Impl::LinuxEvent::_timer_slow, which
+ * croaks from the caller's line.  A die there unwinds C frames only.
+ */
+XS(le_xs_ae_timer);
+XS(le_xs_ae_timer) {
+    dXSARGS;
+    SV **loop;
+    SV *guard = NULL;
+    CV *slow;
+    PERL_UNUSED_VAR(cv);
+    if (items == 3 && !SvGMAGICAL(ST(0)) && !SvGMAGICAL(ST(1)) && !SvGMAGICAL(ST(2))
+        && !SvTRUE_nomg(ST(1)) && (loop = hv_fetchs(PL_modglobal, LE_AE_LOOP, 0)) != NULL)
+        guard = le_rs_after_guard(LE_aTHX_ *loop, ST(0), ST(2));
+    if (guard) {
+        ST(0) = guard;
+        XSRETURN(1);
+    }
+    slow = get_cv("AnyEvent::Impl::LinuxEvent::_timer_slow", 0);
+    if (!slow)
+        croak("AE::timer: AnyEvent::Impl::LinuxEvent is not loaded");
+    PUSHMARK(MARK); /* the same arguments, still on the stack */
+    PUTBACK;
+    call_sv((SV *)slow, G_SCALAR); /* its one result lands in ST(0) */
+    XSRETURN(1);
+}
+
+/* Linux::Event::Loop::_ae_bind($loop): the loop of AE::timer. */
+XS(le_xs_ae_bind);
+XS(le_xs_ae_bind) {
+    dXSARGS;
+    if (items != 1)
+        croak_xs_usage(cv, "$loop");
+    (void)hv_stores(PL_modglobal, LE_AE_LOOP, newSVsv(ST(0)));
+    XSRETURN_EMPTY;
+}
+
+XSUBADDR_t le_ae_timer_xsub(void) { return le_xs_ae_timer; }
+XSUBADDR_t le_ae_bind_xsub(void) { return le_xs_ae_bind; }
+
+int le_signals_pending(LE_pTHX) { return PL_sig_pending != 0; }
+
+int le_async_check(LE_pTHX) {
     CV *cv;
     if (!PL_sig_pending)
         return LE_OK;
     cv = get_cv("Linux::Event::_despatch", 0);
     if (!cv)
         return LE_OK;
-    return le_call(aTHX_ (SV *)cv, NULL, 0);
+    return le_call(LE_aTHX_ (SV *)cv, NULL, 0);
 }

@@ -1,7 +1,19 @@
 #!/usr/bin/env perl
 # Worker ithreads push jobs on a Thread::Queue and signal the loop's waker;
 # the loop drains the queue from on_wakeup, and stops when every job is done.
+#
+# The workers start only once the loop is running (a zero-delay timer opens
+# the gate), and each job takes a little work, so the latency printed is the
+# time from a worker queueing a job and signalling to the callback that picks
+# it up: the loop's wakeup latency (plus Thread::Queue's locking), not time
+# spent waiting for `run` to begin.
 use v5.36;
+use Config;
+BEGIN {
+    die "thread_workers.pl needs a perl built with ithreads, and this one is not:"
+        . " examples/fork_workers.pl shows the same with processes\n"
+        unless $Config{useithreads};
+}
 use threads;
 use Thread::Queue;
 use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC);
@@ -15,6 +27,7 @@ my $jobs    = $ARGV[0] // 2_000;    # per worker
 my $loop  = Linux::Event->new;
 my $waker = $loop->waker;           # create it before the threads: they get a clone
 my $queue = Thread::Queue->new;
+my $gate  = Thread::Queue->new;     # one token per worker: start
 
 my ($done, $wakeups, $signals, @latency) = (0, 0, 0);
 $waker->on_wakeup(sub ($loop, $count) {
@@ -31,14 +44,20 @@ $waker->on_wakeup(sub ($loop, $count) {
 my @threads = map {
     my $id = $_;
     threads->create(sub {
+        $gate->dequeue;
         for my $n (1 .. $jobs) {
+            select undef, undef, undef, 0.0002;    # the job's work
             $queue->enqueue([$id, $n, clock_gettime(CLOCK_MONOTONIC)]);
             $waker->signal;
         }
     });
 } 1 .. $workers;
 
-my $t0 = clock_gettime(CLOCK_MONOTONIC);
+my $t0;
+$loop->after(0, sub ($loop) {
+    $t0 = clock_gettime(CLOCK_MONOTONIC);
+    $gate->enqueue((1) x $workers);
+});
 $loop->run;
 my $elapsed = clock_gettime(CLOCK_MONOTONIC) - $t0;
 $_->join for @threads;

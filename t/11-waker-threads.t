@@ -1,4 +1,11 @@
 use v5.36;
+use Config;
+BEGIN {
+    unless ($Config{useithreads}) {
+        print "1..0 # SKIP this perl is built without ithreads\n";
+        exit 0;
+    }
+}
 use threads;
 use Thread::Queue;
 use Test::More;

@@ -1,5 +1,6 @@
 use v5.36;
-use threads;
+use Config;
+BEGIN { require threads if $Config{useithreads} }
 use Test::More;
 
 # Watchdog: a loop that never returns is a failure, never a pass.
@@ -383,7 +384,8 @@ sub run_stopped_by_signal ($loop, $sig) {
 # stop() from another thread after the waker exists wakes a blocked run().
 # (Last: threads are created only after the signal tests.)
 # ---------------------------------------------------------------------------
-{
+SKIP: {
+    skip 'this perl is built without ithreads', 5 unless $Config{useithreads};
     my $loop = Linux::Event->new;
     my $w    = $loop->waker;
     my $backstop = 0;

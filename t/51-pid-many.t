@@ -9,7 +9,9 @@ BEGIN { alarm 120 }
 use Linux::Event;
 use FindBin;
 use lib "$FindBin::Bin/lib";
-use LE::Test qw(now);
+use LE::Test qw(now have_pidfd);
+plan skip_all => 'pidfd_open(2) is not available here (Linux 5.3; or a sandbox forbids it)'
+    unless have_pidfd();
 
 my $N = 50;
 my $loop = Linux::Event->new;

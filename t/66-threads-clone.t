@@ -4,6 +4,13 @@
 # everything else croaks "another thread"); then the thread is joined,
 # detached, exits early, dies, or drops its clones: the parent is unaffected.
 use v5.36;
+use Config;
+BEGIN {
+    unless ($Config{useithreads}) {
+        print "1..0 # SKIP this perl is built without ithreads\n";
+        exit 0;
+    }
+}
 use threads;
 use threads::shared;
 use Thread::Queue;

@@ -7,7 +7,7 @@ use Config;
 use POSIX ();
 use FindBin;
 use lib "$FindBin::Bin/lib";
-use LE::Test qw(run_with_timeout);
+use LE::Test qw(run_with_timeout have_pidfd);
 
 alarm 300;    # watchdog for the whole test
 
@@ -57,6 +57,7 @@ my %EXPECT = (
     'thread_workers.pl' => [[200], [
         qr/^processed 800 jobs from 4 threads in [\d.]+ s$/m,
         qr/^800 signals, coalesced by the eventfd into \d+ wakeups$/m,
+        qr/^queue-to-callback latency: median [\d.]+ us, p99 [\d.]+ us$/m,
     ]],
 );
 
@@ -74,6 +75,8 @@ for my $path (@examples) {
     SKIP: {
         skip "$name needs a perl with ithreads", 3
             if $name =~ /thread/ && !$Config{useithreads};
+        skip "$name watches processes, and pidfd_open(2) is not available here", 3
+            if do { open my $fh, '<', $path or die "$path: $!"; local $/; <$fh> =~ /->pid\(/ } && !have_pidfd();
         my ($args, $patterns) = @$expect;
         my ($status, $timed_out, $output) = run_with_timeout([$^X, @inc, $path, @$args],
             timeout => $TIMEOUT, stdin => '/dev/null');

@@ -1,6 +1,7 @@
 #!/usr/bin/perl
 # AnyEvent through its fast AE:: API. bench/run sets PERL_ANYEVENT_MODEL
-# (Perl: AnyEvent's own pure-Perl loop; EV: on top of EV); the model
+# (Perl: AnyEvent's own pure-Perl loop; EV: on top of EV; bench/anyevent
+# also runs LinuxEvent: on top of Linux::Event); the model
 # AnyEvent really picked is checked and reported. The workloads themselves
 # are in BenchHarness.
 use strict;
@@ -14,7 +15,7 @@ my $want = $ENV{PERL_ANYEVENT_MODEL} || 'Perl';
 
 run_impl(
     name    => "anyevent-$want",
-    modules => ['AnyEvent', ($want eq 'EV' ? 'EV' : ())],
+    modules => ['AnyEvent', ($want eq 'EV' ? 'EV' : $want eq 'LinuxEvent' ? 'Linux::Event' : ())],
     info    => sub { 'AnyEvent-' . AnyEvent->VERSION . ' model=' . AnyEvent::detect() },
     # A condition variable is the loop: recv runs it until send.
     # The returned guards are kept, as an AnyEvent user must.

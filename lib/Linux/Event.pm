@@ -5,13 +5,22 @@ our $VERSION = '0.009';
 
 use Carp ();
 require XSLoader;
-XSLoader::load('Linux::Event', $VERSION);
+# A checkout that was never built has no engine: say that, rather than
+# DynaLoader's "Can't locate loadable object".
+eval { XSLoader::load('Linux::Event', $VERSION); 1 } or do {
+    die "Linux::Event's engine is not built: run `perl Makefile.PL && make`\n"
+        if $@ =~ /^Can't locate loadable object for module Linux::Event /;
+    die $@;
+};
 
 use Linux::Event::Loop;
 use Linux::Event::Watcher;
 use Linux::Event::Wakeup;
 use Linux::Event::Signal;
 use Linux::Event::Pid;
+
+# AnyEvent picks AnyEvent::Impl::LinuxEvent when this was loaded first.
+push @AnyEvent::REGISTRY, [ 'Linux::Event' => 'AnyEvent::Impl::LinuxEvent' ];
 
 our @CARP_NOT = qw(Linux::Event::Loop Linux::Event::Watcher Linux::Event::Wakeup
     Linux::Event::Signal Linux::Event::Pid Linux::Event::Loop::Clock);
@@ -303,10 +312,44 @@ C<%Config> knows them, such as C<'RTMIN+1'>.
 
 =head1 REQUIREMENTS
 
-Linux (L<Linux::Event::Pid> needs Linux 5.4 or later, for pidfd_open(2)
-and C<waitid(P_PIDFD)>; epoll_pwait2(2), from Linux 5.11, is used when the
-kernel has it, for timeouts finer than a millisecond), Perl 5.36 or later,
-and to build this distribution a Rust toolchain (C<cargo>) and a C compiler.
+Supported: Linux; Perl 5.36 or later, threaded or not (a perl with or
+without ithreads and MULTIPLICITY, as C<sh Configure -des>, perlbrew and
+plenv build it), whose integers (IV) are 64-bit and whose floating-point
+numbers (NV) are a C<double>; to build, Rust (C<cargo>) at least the
+C<rust-version> that F<Cargo.toml> declares (1.85), and a C compiler.
+
+C<perl Makefile.PL> refuses anything else with one C<OS unsupported:> line,
+exit status 0 and no Makefile (what CPAN testers report as "not
+applicable"): an operating system other than Linux, 32-bit integers, a
+C<-Duselongdouble> or C<-Dusequadmath> perl, no C<cargo> on C<PATH> (install
+Rust with rustup), or an older Rust.  C<make> builds into
+C<CARGO_TARGET_DIR> when that is set while C<perl Makefile.PL> runs.
+
+Kernels: the loop needs only what Linux has had since 2.6.27 (epoll,
+eventfd, signalfd).  epoll_pwait2(2) (Linux 5.11) is used for timeouts
+finer than a millisecond; where it is missing or a sandbox's seccomp
+profile forbids it (C<ENOSYS> or C<EPERM>), the loop waits with
+epoll_wait(2) instead and rounds each timeout up to the next millisecond, so
+a timer may fire up to a millisecond late but never early.
+L<Linux::Event::Pid> needs pidfd_open(2) (Linux 5.3); where it is missing or
+forbidden, C<< $loop->pid >> croaks saying so and the rest of the loop works
+as usual.
+
+A checkout that was never built dies on C<use Linux::Event> with
+C<Linux::Event's engine is not built: run `perl Makefile.PL && make`>.
+
+=head2 Testing aid: LINUX_EVENT_PRETEND_MISSING
+
+Set in the environment before the module loads (it is read once, at load),
+it makes the engine see system calls fail as an older kernel or a sandbox
+makes them fail, so the fallbacks above can be tried on any kernel.  It is a
+comma-separated list of C<epoll_pwait2>, C<pidfd_open> and C<waitid_pidfd>
+(the C<P_PIDFD> form of waitid(2), which Linux 5.3 lacks), each optionally
+followed by C<=ENOSYS> (the default), C<=EPERM> or C<=EINVAL>:
+
+  LINUX_EVENT_PRETEND_MISSING=epoll_pwait2,pidfd_open=EPERM prove -l t
+
+It is meant for tests, not for programs.
 
 Like every XS module, the engine checks when it is loaded that it was built
 for this perl and for this release of the modules: a stale or foreign

@@ -16,7 +16,13 @@ pub struct CV {
     _private: [u8; 0],
 }
 
+/// An XSUB as perl calls it: with the interpreter only on a MULTIPLICITY
+/// perl (see build.rs).  Everything else in the glue always has one, from
+/// `le_current_interp` on a perl without MULTIPLICITY.
+#[cfg(perl_multiplicity)]
 pub type Xsub = unsafe extern "C" fn(*mut Interp, *mut CV);
+#[cfg(not(perl_multiplicity))]
+pub type Xsub = unsafe extern "C" fn(*mut CV);
 
 pub const CALL_OK: c_int = 0;
 pub const CALL_DIED: c_int = 1;
@@ -25,6 +31,8 @@ pub const KIND_LOOP: c_int = 0;
 pub const KIND_WAKER: c_int = 1;
 
 unsafe extern "C" {
+    #[cfg(not(perl_multiplicity))]
+    pub fn le_current_interp() -> *mut Interp;
     pub fn le_xs_begin(p: *mut Interp, ax: *mut i32) -> i32;
     pub fn le_xs_boot(p: *mut Interp, cv: *mut CV, ax: *mut i32) -> i32;
     pub fn le_xs_arg(p: *mut Interp, ax: i32, i: i32) -> *mut SV;
@@ -76,4 +84,6 @@ unsafe extern "C" {
     pub fn le_async_check(p: *mut Interp) -> c_int;
     pub fn le_signals_pending(p: *mut Interp) -> c_int;
     pub fn le_despatch_xsub() -> Xsub;
+    pub fn le_ae_timer_xsub() -> Xsub;
+    pub fn le_ae_bind_xsub() -> Xsub;
 }

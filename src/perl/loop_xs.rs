@@ -13,6 +13,7 @@ use crate::interest::Interest;
 use crate::reactor::{Refused, Source, WatchError};
 use crate::registry::Token;
 use std::os::fd::IntoRawFd;
+use std::ptr;
 use std::sync::atomic::Ordering;
 
 /// The longest delay or timeout accepted, in seconds (about 31 years).
@@ -128,26 +129,38 @@ xsub!(xs_stop, stop);
 
 /// after (ix 0) and at (ix 1).
 fn schedule(a: Args) -> XsResult {
-    let name = if a.ix == 0 { "after" } else { "at" };
-    a.expect(
-        3,
-        3,
-        &format!("$loop->{name}($seconds, sub ($loop) {{ ... }})"),
-    )?;
-    let secs = seconds(
-        a.p,
-        a.get(1),
-        if a.ix == 0 {
-            "after: delay"
-        } else {
-            "at: deadline"
-        },
-    )?;
-    let cb = code(a.p, a.get(2), &format!("{name}: callback"))?;
-    let (_, core) = owner_core(a)?;
+    let usage = if a.ix == 1 {
+        "$loop->at($seconds, sub ($loop) { ... })"
+    } else {
+        "$loop->after($seconds, sub ($loop) { ... })"
+    };
+    a.expect(3, 3, usage)?;
+    let (id, _) = add_timer(a.p, a.get(0), a.get(1), a.get(2), a.ix == 1)?;
+    ret_uv(a.p, id)
+}
+xsub!(xs_schedule, schedule);
+
+/// Checks the arguments of after (or at) and adds the timer; returns its id
+/// and the loop's core.  Every message is a literal: this is the hot path
+/// of every timer.
+fn add_timer<'a>(
+    p: *mut Interp,
+    loop_sv: *mut SV,
+    time_sv: *mut SV,
+    cb_sv: *mut SV,
+    at: bool,
+) -> Result<(u64, &'a LoopCore), Failure> {
+    let (time_what, cb_what) = if at {
+        ("at: deadline", "at: callback")
+    } else {
+        ("after: delay", "after: callback")
+    };
+    let secs = seconds(p, time_sv, time_what)?;
+    let cb = code(p, cb_sv, cb_what)?;
+    let core = loop_handle(loop_sv)?.core()?;
     let mut engine = core.engine.borrow_mut();
     let now = engine.now();
-    let deadline = if a.ix == 0 {
+    let deadline = if !at {
         if secs > MAX_SECONDS {
             return croak(format!(
                 "after: delay {secs} is too large (at most {MAX_SECONDS} seconds)"
@@ -161,10 +174,78 @@ fn schedule(a: Args) -> XsResult {
         ns(secs)
     };
     let id = engine.add_timer(deadline, hold(cb));
-    drop(engine);
-    ret_uv(a.p, id)
+    Ok((id, core))
 }
-xsub!(xs_schedule, schedule);
+
+/// `after` returning a guard object instead of the id, or null where
+/// `after` would croak.  For AnyEvent::Impl::LinuxEvent, whose timers are
+/// cancelled by dropping what the call returned (a DESTROY written in Perl
+/// would cost more than the timer itself).
+fn new_guard(p: *mut Interp, loop_sv: *mut SV, secs: *mut SV, cb: *mut SV) -> *mut SV {
+    let Ok((id, core)) = add_timer(p, loop_sv, secs, cb, false) else {
+        return ptr::null_mut();
+    };
+    // SAFETY: plain constructor; its reference moves into the object.
+    let mut items = [hold(core.owner_ref), unsafe { ffi::le_new_uv(p, id) }];
+    mortal(p, new_object(p, GUARD, &mut items))
+}
+
+/// _after_guard($loop, $seconds, $cb): the guard, or undef where `after`
+/// would croak (the caller then makes the call that croaks, from where the
+/// message should point: a croak here would name its own line).
+fn after_guard(a: Args) -> XsResult {
+    a.expect(
+        3,
+        3,
+        "Linux::Event::Loop::_after_guard($loop, $seconds, $cb)",
+    )?;
+    let guard = new_guard(a.p, a.get(0), a.get(1), a.get(2));
+    if guard.is_null() {
+        // SAFETY: immortal undef.
+        return Ok(unsafe { ffi::le_undef(a.p) });
+    }
+    Ok(guard)
+}
+xsub!(xs_after_guard, after_guard);
+
+/// The guard of a new one-shot timer for AE::timer (csrc/shim.c), whose
+/// arguments have no get-magic; null where `after` would croak.
+///
+/// # Safety
+/// Called by the shim's AE::timer XSUB with live SVs.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn le_rs_after_guard(
+    p: *mut Interp,
+    loop_sv: *mut SV,
+    secs: *mut SV,
+    cb: *mut SV,
+) -> *mut SV {
+    // Nothing here calls Perl code; a panic becomes null (the slow path
+    // then croaks).
+    std::panic::catch_unwind(|| new_guard(p, loop_sv, secs, cb)).unwrap_or(ptr::null_mut())
+}
+
+/// The class of the guards of `_after_guard`: [weak loop, timer id].
+const GUARD: &std::ffi::CStr = c"Linux::Event::Loop::TimerGuard";
+
+/// DESTROY of a timer guard: cancels its timer if it is still pending.
+/// Never croaks: a guard dropped in a forked child, in another thread, or
+/// after its loop is gone leaves everything alone.
+fn guard_destroy(a: Args) -> XsResult {
+    use super::objects::{KEY, owner};
+    let obj = a.get(0);
+    let (Some(h), Num::UInt(id)) = (owner(obj), classify(a.p, field(obj, KEY))) else {
+        return ret_empty();
+    };
+    if let Ok(core) = h.core() {
+        let cb = core.engine.borrow_mut().cancel_timer(id);
+        if let Some(cb) = cb {
+            release(a.p, cb);
+        }
+    }
+    ret_empty()
+}
+xsub!(xs_guard_destroy, guard_destroy);
 
 /// cancel($id) -> 1 or 0.  Like 0.007, anything that is not a pending id
 /// (undef, a fired or never-issued id, any other plain scalar) is simply
@@ -483,6 +564,14 @@ fn pid(a: Args) -> XsResult {
         WatchError::Os(e) if e.raw_os_error() == Some(libc::ECHILD) => format!(
             "pid: process {pid} is not a child of this process, so it cannot be reaped (use reap => 0 to be notified only)"
         ),
+        WatchError::Os(e) if crate::sys::pretend::is_unavailable(&e) => format!(
+            "pid: watching processes needs pidfd_open(2), which Linux has since 5.3; this kernel or its sandbox refuses it ({})",
+            if e.raw_os_error() == Some(libc::EPERM) {
+                "EPERM"
+            } else {
+                "ENOSYS"
+            }
+        ),
         WatchError::Os(e) => format!("pid: cannot watch process {pid}: {e}"),
         _ => format!("pid: cannot watch process {pid}"),
     })
@@ -498,6 +587,12 @@ pub fn register(p: *mut Interp, reg: &mut dyn FnMut(&str, ffi::Xsub, i32)) {
     reg("Linux::Event::Loop::after", xs_schedule, 0);
     reg("Linux::Event::Loop::at", xs_schedule, 1);
     reg("Linux::Event::Loop::cancel", xs_cancel, 0);
+    reg("Linux::Event::Loop::_after_guard", xs_after_guard, 0);
+    reg(
+        "Linux::Event::Loop::TimerGuard::DESTROY",
+        xs_guard_destroy,
+        0,
+    );
     reg("Linux::Event::Loop::_watch", xs_watch, 0);
     reg("Linux::Event::Loop::_unwatch_fd", xs_unwatch_fd, 0);
     reg("Linux::Event::Loop::_waker_fd", xs_waker_fd, 0);

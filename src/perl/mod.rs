@@ -13,7 +13,7 @@ mod waker_xs;
 mod watcher_xs;
 mod xs;
 
-use ffi::{CV, Interp};
+use ffi::CV;
 use std::ffi::CString;
 
 /// Perl calls this when `XSLoader::load('Linux::Event')` runs.
@@ -21,7 +21,14 @@ use std::ffi::CString;
 /// # Safety
 /// Called by Perl's dynamic loader as the module's boot XSUB.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn boot_Linux__Event(p: *mut Interp, cv: *mut CV) {
+pub unsafe extern "C" fn boot_Linux__Event(
+    #[cfg(perl_multiplicity)] p: *mut ffi::Interp,
+    cv: *mut CV,
+) {
+    // SAFETY: perl without MULTIPLICITY has one interpreter, running now.
+    #[cfg(not(perl_multiplicity))]
+    let p = unsafe { ffi::le_current_interp() };
+    crate::sys::pretend::load();
     // SAFETY: we are Perl's boot XSUB for this module.
     let args = unsafe { xs::Args::boot(p, cv) };
     let mut reg = |name: &str, f: ffi::Xsub, ix: i32| {
@@ -33,6 +40,18 @@ pub unsafe extern "C" fn boot_Linux__Event(p: *mut Interp, cv: *mut CV) {
     reg(
         "Linux::Event::_despatch",
         unsafe { ffi::le_despatch_xsub() },
+        0,
+    );
+    // SAFETY: as above.
+    reg(
+        "Linux::Event::Loop::_ae_timer",
+        unsafe { ffi::le_ae_timer_xsub() },
+        0,
+    );
+    // SAFETY: as above.
+    reg(
+        "Linux::Event::Loop::_ae_bind",
+        unsafe { ffi::le_ae_bind_xsub() },
         0,
     );
     loop_xs::register(p, &mut reg);

@@ -116,9 +116,12 @@ pub unsafe fn finish(args: Args, result: XsResult) {
 macro_rules! xsub {
     ($name:ident, $body:path) => {
         pub unsafe extern "C" fn $name(
-            p: *mut $crate::perl::ffi::Interp,
+            #[cfg(perl_multiplicity)] p: *mut $crate::perl::ffi::Interp,
             cv: *mut $crate::perl::ffi::CV,
         ) {
+            // SAFETY: perl without MULTIPLICITY has one interpreter, running now.
+            #[cfg(not(perl_multiplicity))]
+            let p = unsafe { $crate::perl::ffi::le_current_interp() };
             // SAFETY: called by Perl as an XSUB with its own interpreter and CV.
             let args = unsafe { $crate::perl::xs::Args::begin(p, cv) };
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| $body(args)))

@@ -1,6 +1,6 @@
 //! epoll(7): an instance, its control operations and the wait.
 
-use super::{check, owned};
+use super::{check, owned, pretend};
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -14,7 +14,7 @@ pub const RDHUP: u32 = libc::EPOLLRDHUP as u32;
 pub const ET: u32 = libc::EPOLLET as u32;
 pub const ONESHOT: u32 = libc::EPOLLONESHOT as u32;
 
-/// Set once epoll_pwait2 (Linux 5.11) turned out to be missing.
+/// Set once epoll_pwait2 (Linux 5.11) turned out to be missing or forbidden.
 static NO_PWAIT2: AtomicBool = AtomicBool::new(false);
 
 pub struct Epoll {
@@ -61,22 +61,25 @@ impl Epoll {
             let tsp = ts
                 .as_ref()
                 .map_or(std::ptr::null(), |t| t as *const libc::timespec);
-            // SAFETY: `buf` has room for `max` events; `tsp` is null or points to `ts`.
-            let ret = unsafe {
-                libc::syscall(
-                    libc::SYS_epoll_pwait2,
-                    self.fd.as_raw_fd(),
-                    buf.as_mut_ptr(),
-                    max,
-                    tsp,
-                    std::ptr::null::<libc::sigset_t>(),
-                    0usize,
-                )
+            let ret = match pretend::missing("epoll_pwait2") {
+                Some(e) => Err(e),
+                // SAFETY: `buf` has room for `max` events; `tsp` is null or points to `ts`.
+                None => check(unsafe {
+                    libc::syscall(
+                        libc::SYS_epoll_pwait2,
+                        self.fd.as_raw_fd(),
+                        buf.as_mut_ptr(),
+                        max,
+                        tsp,
+                        std::ptr::null::<libc::sigset_t>(),
+                        0usize,
+                    )
+                }),
             };
-            match check(ret) {
-                Err(e) if e.raw_os_error() == Some(libc::ENOSYS) => {
-                    NO_PWAIT2.store(true, Ordering::Relaxed)
-                }
+            match ret {
+                // An older kernel (ENOSYS) or a seccomp profile (EPERM):
+                // epoll_wait from now on.
+                Err(e) if pretend::is_unavailable(&e) => NO_PWAIT2.store(true, Ordering::Relaxed),
                 r => return r.map(|n| n as usize),
             }
         }

@@ -6,6 +6,7 @@ pub mod clock;
 pub mod epoll;
 pub mod eventfd;
 pub mod pidfd;
+pub mod pretend;
 pub mod signal;
 
 use std::io;

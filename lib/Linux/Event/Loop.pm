@@ -577,7 +577,8 @@ missing callback (C<Usage:>), a callback that is not a CODE reference, an
 odd number of options, unknown options (C<unknown pid args: x>), a C<$pid>
 that is not a positive integer, a process that does not exist
 (C<no such process>), and, with C<< reap => 1 >>, a process that is not a
-child of this one (C<not a child of this process>).  See
+child of this one (C<not a child of this process>); also where the kernel
+or a sandbox offers no pidfd_open(2) (C<needs pidfd_open(2)>).  See
 L<Linux::Event::Pid>.
 
 The adaptor objects of 0.007, C<< Linux::Event::Signal->new(loop => $loop) >>

@@ -138,7 +138,15 @@ croaks; croaks too when the loop is gone.
 
 =head1 REQUIREMENTS
 
-Linux 5.4 or later (pidfd_open(2) and C<waitid(P_PIDFD)>).
+Linux 5.3 or later, for pidfd_open(2).  (Before Linux 5.4, which added
+C<waitid(P_PIDFD)>, whether the process is our child is asked by its pid.)
+Where pidfd_open(2) is missing (C<ENOSYS>) or forbidden by a sandbox
+(C<EPERM>), C<< $loop->pid >> croaks, from the caller's line:
+
+  pid: watching processes needs pidfd_open(2), which Linux has since 5.3;
+  this kernel or its sandbox refuses it (ENOSYS)
+
+and everything else the loop does goes on working.
 
 =head1 SEE ALSO
 
