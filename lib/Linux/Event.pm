@@ -326,7 +326,7 @@ Rust with rustup), or an older Rust.  C<make> builds into
 C<CARGO_TARGET_DIR> when that is set while C<perl Makefile.PL> runs.
 
 Kernels: the loop needs only what Linux has had since 2.6.27 (epoll,
-eventfd, signalfd).  epoll_pwait2(2) (Linux 5.11) is used for timeouts
+eventfd, sigaction).  epoll_pwait2(2) (Linux 5.11) is used for timeouts
 finer than a millisecond; where it is missing or a sandbox's seccomp
 profile forbids it (C<ENOSYS> or C<EPERM>), the loop waits with
 epoll_wait(2) instead and rounds each timeout up to the next millisecond, so
