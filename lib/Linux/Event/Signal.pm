@@ -130,8 +130,9 @@ L<Linux::Event::Loop/stop>).
 =item *
 
 Like a C<%SIG> handler, a subscribed signal interrupts a C<sleep> or a
-C<select> in the program's code (they return early); other system calls are
-restarted (C<SA_RESTART>).
+C<select> in the program's code (they return early), as it does every
+system call that the kernel never restarts (see signal(7)); the others are
+restarted (the handler is installed with C<SA_RESTART>).
 
 =item *
 
