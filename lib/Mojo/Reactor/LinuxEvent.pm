@@ -1,0 +1,519 @@
+package Mojo::Reactor::LinuxEvent;
+use Mojo::Base 'Mojo::Reactor';
+use feature 'current_sub';
+
+our $VERSION = '0.007';
+
+use Carp ();
+use Scalar::Util ();
+use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC);
+use Linux::Event ();
+
+# What the engine queues for the reactor: arrays [ $queued, KIND, ... ]:
+# [ $queued, IO, $io_state, $writable ], a timer (see _timer), [ 1, TICK ].
+use constant { IO => 0, TIMER => 1, TICK => 2 };
+
+sub new {
+    my $self = shift->SUPER::new(@_);
+    $self->{le}      = Linux::Event::Loop->new;
+    $self->{pid}     = $$;
+    $self->{queue}   = [];
+    $self->{io}      = {};     # fd => io state
+    $self->{timers}  = {};     # id => timer state
+    $self->{watched} = 0;      # io states with an engine watcher
+    $self->{seq}     = 0;
+    return $self;
+}
+
+# ---- I/O ------------------------------------------------------------------------
+
+sub io {
+    my ($self, $handle, $cb) = @_;
+    $self->_forked if $self->{pid} != $$;
+    my $fd = fileno($handle) // Carp::croak('Handle is closed');
+    my $s = $self->{io}{$fd};
+    if (!$s || Scalar::Util::refaddr($s->{fh}) != Scalar::Util::refaddr($handle)) {
+        $self->_drop_io($s) if $s;
+        $s = $self->{io}{$fd} = $self->_io_state($handle);
+    }
+    $s->{cb} = $cb;
+    return $self->watch($handle, 1, 1);
+}
+
+sub watch {
+    my ($self, $handle, $read, $write) = @_;
+    my $s = $self->{io}{ fileno($handle) // -1 } or Carp::croak('I/O watcher not active');
+    my $mode = ($read ? 1 : 0) | ($write ? 2 : 0);
+    my $diff = $mode ^ $s->{mode} or return $self;
+    # The two switches of a stream's every write, first and short: write
+    # interest off while the kernel was not asked for it, and write
+    # interest on for a handle known writable (see below).
+    if ($diff == 2 && !($s->{kmode} & 2) && $s->{w} && (!$write || $s->{wok})) {
+        if ($write) {
+            my $e = $s->{we};
+            push @{ $self->{queue} }, $e unless $e->[0]++;
+        }
+        $s->{mode} = $mode;
+        return $self;
+    }
+    my $w = $s->{w};
+    if ($w && $mode) {
+        # Writing wanted on a handle that the kernel reported writable and
+        # whose last write callback wrote all it had (so it was switched
+        # off, not left waiting): the write callback is queued now, without
+        # asking the kernel, which would cost two epoll_ctl calls and a
+        # tick.  If that callback cannot write everything, the kernel is
+        # asked after all (see _run).
+        my $kmode = $mode;
+        if ($diff & 2 && $mode & 2 && $s->{wok} && !($s->{kmode} & 2)) {
+            $kmode &= 1;
+            my $e = $s->{we};
+            push @{ $self->{queue} }, $e unless $e->[0]++;
+        }
+        $kmode |= $s->{kmode} & 2 if $kmode == $mode && $mode & 2;
+        my $kdiff = $kmode ^ $s->{kmode};
+        # The usual case, inline.  Reading $$ costs a system call: a fork
+        # is noticed by the engine's refusal instead (here, in again and
+        # in _run).
+        if (!$kdiff || eval {
+            if ($kdiff & 1) { $kmode & 1 ? $w->enable_read  : $w->disable_read }
+            if ($kdiff & 2) { $kmode & 2 ? $w->enable_write : $w->disable_write }
+            1;
+        }) {
+            $s->{mode}  = $mode;
+            $s->{kmode} = $kmode;
+            return $self;
+        }
+    }
+    eval { _mode($self, $s, $mode); 1 } or do {
+        _refused($self);
+        _mode($self, $s, $mode);
+    };
+    return $self;
+}
+
+# Switches the engine watcher to exactly $mode (1 read, 2 write), making
+# or removing it as needed.
+sub _mode {
+    my ($self, $s, $mode) = @_;
+    my $w = $s->{w};
+    if (!$mode) {                 # nothing wanted: no engine watcher at all
+        $w->cancel;
+        $s->{w} = undef;
+        $self->{watched}--;
+    }
+    elsif (!$w) {
+        # Both handlers always; the directions not wanted are switched off.
+        $s->{w} = $self->{le}->watch($s->{fh}, read => $s->{on_read}, write => $s->{on_write});
+        $self->{watched}++;
+        $s->{w}->disable_read  unless $mode & 1;
+        $s->{w}->disable_write unless $mode & 2;
+    }
+    else {
+        $mode & 1 ? $w->enable_read  : $w->disable_read;
+        $mode & 2 ? $w->enable_write : $w->disable_write;
+    }
+    $s->{mode} = $s->{kmode} = $mode;
+    return;
+}
+
+# One state per handle: { fh, cb, w (engine watcher), mode (what Mojo
+# asked for: 1 read, 2 write), kmode (what the engine watches), wok (the
+# kernel reported it writable), live }, and its two queue entries, which
+# hold it weakly (the state holds the engine callbacks that hold them).
+sub _io_state {
+    my ($self, $handle) = @_;
+    my $s = { fh => $handle, cb => undef, w => undef, mode => 0, kmode => 0, live => 1 };
+    my $q = $self->{queue};
+    my ($r, $w) = ([0, IO, $s, 0], [0, IO, $s, 1, 0]);
+    Scalar::Util::weaken($_->[2]) for $r, $w;
+    $s->{we} = $w;
+    # The engine runs no Mojo code: its callbacks only queue what is ready.
+    $s->{on_read}  = sub { push @$q, $r unless $r->[0]++ };
+    $s->{on_write} = sub { $w->[2]{wok} = 1; push @$q, $w unless $w->[0]++ };
+    return $s;
+}
+
+sub _drop_io {
+    my ($self, $s) = @_;
+    $s->{live} = 0;
+    if (my $w = delete $s->{w}) { $self->{watched}--; $w->cancel }
+    delete @$s{qw(on_read on_write we)};
+    return;
+}
+
+# ---- timers ---------------------------------------------------------------------
+
+sub timer     { _timer($_[0], 0, $_[1], $_[2]) }
+sub recurring { _timer($_[0], 1, $_[1], $_[2]) }
+
+# A timer is an array, and is itself what the engine queues when it fires:
+# [ queued, TIMER, id, cb, after, recurring, gen, due, armed, eid, fired ].
+# due is when it should fire (CLOCK_MONOTONIC seconds), armed the deadline
+# of its engine timer (undef when it has none).  "again"
+# (Mojo::IOLoop::Stream calls it on every read and write) only moves due
+# later, and the engine timer, when it fires early, re-arms itself for the
+# rest.  gen changes with "again" and "remove"; fired is the gen it fired
+# in, so a firing queued for an old schedule is skipped.
+use constant { T_ID => 2, T_CB => 3, T_AFTER => 4, T_REC => 5, T_GEN => 6,
+               T_DUE => 7, T_ARMED => 8, T_EID => 9, T_FIRED => 10 };
+
+sub _timer {
+    my ($self, $recurring, $after, $cb) = @_;
+    my $id = 't' . ++$self->{seq};
+    my $t = $self->{timers}{$id} = [0, TIMER, $id, $cb, $after, $recurring, 1,
+        clock_gettime(CLOCK_MONOTONIC) + $after];
+    eval { _arm($self->{le}, $self->{queue}, $t); 1 } or _refused($self);    # _forked arms it
+    return $id;
+}
+
+# An engine call failed: in a forked child, move to a new engine loop
+# (which arms every pending timer and watches every handle again); any
+# other failure is rethrown.
+sub _refused {
+    my $self = shift;
+    die $@ if $self->{pid} == $$;
+    $self->_forked;
+    return;
+}
+
+sub _arm {
+    my ($le, $q, $t) = @_;
+    $t->[T_ARMED] = $t->[T_DUE];
+    $t->[T_EID] = $le->at($t->[T_DUE], sub {
+        if ($t->[T_DUE] > $t->[T_ARMED]) {          # moved by "again"
+            $t->[T_ARMED] = $t->[T_DUE];
+            $t->[T_EID] = $_[0]->at($t->[T_DUE], __SUB__);
+            return;
+        }
+        $t->[T_FIRED] = $t->[T_GEN];
+        push @$q, $t unless $t->[0]++;
+        if ($t->[T_REC]) {
+            $t->[T_ARMED] = $t->[T_DUE] = clock_gettime(CLOCK_MONOTONIC) + $t->[T_AFTER];
+            $t->[T_EID] = $_[0]->at($t->[T_DUE], __SUB__);
+        }
+        else {
+            undef $t->[T_ARMED];
+        }
+    });
+    return;
+}
+
+sub again {
+    my ($self, $id, $after) = @_;
+    my $t = $self->{timers}{$id} or Carp::croak('Timer not active');
+    $t->[T_AFTER] = $after if defined $after;
+    $t->[T_GEN]++;
+    $t->[T_DUE] = clock_gettime(CLOCK_MONOTONIC) + $t->[T_AFTER];
+    return if defined $t->[T_ARMED] && $t->[T_ARMED] <= $t->[T_DUE];
+    eval {
+        $self->{le}->cancel($t->[T_EID]) if defined $t->[T_ARMED];
+        _arm($self->{le}, $self->{queue}, $t);
+        1;
+    } or _refused($self);           # _forked arms it
+    return;
+}
+
+sub next_tick {
+    my ($self, $cb) = @_;
+    push @{ $self->{next_tick} }, $cb;
+    return undef if defined $self->{tick_armed};
+    eval { _arm_tick($self); 1 } or do {
+        _refused($self);
+        _arm_tick($self) unless defined $self->{tick_armed};
+    };
+    return undef;
+}
+
+sub _arm_tick {
+    my $self = shift;
+    my $q = $self->{queue};
+    $self->{tick_armed} = $self->{le}->after(0, sub { push @$q, [1, TICK] });
+    return;
+}
+
+sub remove {
+    my ($self, $what) = @_;
+    if (ref $what) {
+        my $fd = fileno($what) // Carp::croak('Handle is closed');
+        my $s = delete $self->{io}{$fd} or return !!0;
+        eval { $self->_drop_io($s); 1 } or _refused($self);
+        return !!1;
+    }
+    my $t = delete $self->{timers}{$what} or return !!0;
+    $t->[T_GEN] = 0;
+    eval { $self->{le}->cancel($t->[T_EID]) if defined $t->[T_ARMED]; 1 } or _refused($self);
+    return !!1;
+}
+
+sub reset {
+    my $self = shift;
+    $self->_forked if $self->{pid} != $$;
+    $self->_drop_io($_) for values %{ $self->{io} };
+    for my $t (values %{ $self->{timers} }) {
+        $t->[T_GEN] = 0;
+        $self->{le}->cancel($t->[T_EID]) if defined $t->[T_ARMED];
+    }
+    $self->{le}->cancel(delete $self->{tick_armed}) if defined $self->{tick_armed};
+    @{ $self->{queue} } = ();
+    %{ $self->{io} } = ();
+    %{ $self->{timers} } = ();
+    delete @$self{qw(events next_tick running)};
+    return;
+}
+
+# ---- running --------------------------------------------------------------------
+
+sub is_running { !!shift->{running} }
+
+sub start {
+    my $self = shift;
+    local $self->{running} = ($self->{running} || 0) + 1;
+    _run($self, 0);
+    return;
+}
+
+sub stop { delete shift->{running}; return }
+
+# Waits until something happened and dispatches it: I/O callbacks, timers
+# and next_tick callbacks, in the order the engine saw them.  Returns at
+# once (and stops the reactor) when nothing is watched.
+sub one_tick {
+    my $self = shift;
+    local $self->{running} = 1 unless $self->{running};
+    _run($self, 1);
+    return;
+}
+
+# The loop of start (until stopped) and of one_tick (until a callback ran).
+sub _run {
+    my ($self, $once) = @_;
+    my ($q, $le) = @$self{qw(queue le)};
+    my $ran = 0;
+    while ($self->{running} && !($once && $ran)) {
+        return $self->stop
+            unless @$q || $self->{watched} || %{ $self->{timers} } || $self->{next_tick};
+        eval { $le->run_once(@$q ? 0 : undef); 1 } or do {
+            _refused($self);
+            $le = $self->{le};
+            next;
+        };
+        # Each callback is called as Mojo::Reactor::Poll's _try calls it.
+        while (my $e = shift @$q) {
+            $e->[0] = 0;
+            my $kind = $e->[1];
+            if ($kind == IO) {
+                my $s = $e->[2] or next;
+                next unless $s->{live};
+                $ran++;
+                eval { $s->{cb}->($self, $e->[3]); 1 }
+                    or $self->emit(error => "I/O watcher failed: $@");
+                # Still writing after a write callback the kernel was not
+                # asked for: the kernel's buffer is full, ask it now.
+                if ($e->[3] && $s->{live} && $s->{mode} & 2 && !($s->{kmode} & 2)) {
+                    $s->{wok} = 0;
+                    eval { $s->{w}->enable_write; $s->{kmode} |= 2; 1 } or _refused($self);
+                }
+            }
+            elsif ($kind == TIMER) {
+                next unless $e->[T_GEN] == $e->[T_FIRED];
+                delete $self->{timers}{ $e->[T_ID] } unless $e->[T_REC];
+                $ran++;
+                eval { $e->[T_CB]->($self); 1 } or $self->emit(error => "Timer failed: $@");
+            }
+            else {
+                delete $self->{tick_armed};
+                my $ticks = delete $self->{next_tick} or next;
+                for my $cb (@$ticks) {
+                    $ran++;
+                    eval { $cb->($self); 1 } or $self->emit(error => "Timer failed: $@");
+                }
+            }
+        }
+    }
+    return;
+}
+
+# In a forked child (Mojo::Server::Prefork's workers go on with the
+# manager's reactor) the parent's engine loop is unusable: move every
+# watcher and timer to a new one.
+sub _forked {
+    my $self = shift;
+    $self->{pid} = $$;
+    my $le = $self->{le} = Linux::Event::Loop->new;
+    for my $s (values %{ $self->{io} }) {
+        next unless $s->{w};
+        $s->{w} = $le->watch($s->{fh}, read => $s->{on_read}, write => $s->{on_write});
+        $s->{w}->disable_read  unless $s->{mode} & 1;
+        $s->{w}->disable_write unless $s->{mode} & 2;
+        $s->{kmode} = $s->{mode};
+    }
+    for my $t (values %{ $self->{timers} }) {
+        _arm($le, $self->{queue}, $t) if defined $t->[T_ARMED];
+    }
+    _arm_tick($self) if defined delete $self->{tick_armed};
+    return;
+}
+
+1;
+
+__END__
+
+=head1 NAME
+
+Mojo::Reactor::LinuxEvent - a Mojolicious reactor on a Linux::Event loop
+
+=head1 SYNOPSIS
+
+  use v5.36;
+  BEGIN { $ENV{MOJO_REACTOR} = 'Mojo::Reactor::LinuxEvent' }   # before Mojo::IOLoop loads
+  use Mojo::IOLoop;
+
+  say ref Mojo::IOLoop->singleton->reactor;                     # Mojo::Reactor::LinuxEvent
+  Mojo::IOLoop->timer(0.1 => sub ($loop) { say 'a tenth of a second'; $loop->stop });
+  Mojo::IOLoop->start;
+
+  # or a reactor of its own
+  use Mojo::Reactor::LinuxEvent;
+  my $reactor = Mojo::Reactor::LinuxEvent->new;
+  $reactor->recurring(0.05 => sub ($reactor) { say 'tick' });
+  $reactor->timer(0.2 => sub ($reactor) { $reactor->stop });
+  $reactor->start;
+
+=head1 DESCRIPTION
+
+A L<Mojo::Reactor> built on one L<Linux::Event::Loop>, so that Mojo::IOLoop,
+Mojo::Server::Daemon, Mojo::UserAgent and every Mojolicious application run
+on it.  L<Mojo::Reactor/detect> picks it when the environment variable
+C<MOJO_REACTOR> names it.  Mojolicious is not a dependency of this
+distribution: this module loads it when it is used.
+
+A Mojolicious application picks it from the environment:
+
+  MOJO_REACTOR=Mojo::Reactor::LinuxEvent perl app.pl daemon
+
+Unlike L<Mojo::Reactor::EV>, which can exist only once per process, every
+C<new> gives an independent reactor with its own engine loop.
+
+=head1 EVENTS
+
+=head2 error
+
+  $reactor->on(error => sub ($reactor, $err) { ... });
+
+Emitted for an I/O watcher, timer or C<next_tick> callback that died, with
+C<"I/O watcher failed: ...">, C<"Timer failed: ..."> as the message, as
+L<Mojo::Reactor::Poll> does; with no subscriber the exception propagates out
+of C<one_tick> (and C<start>).  The reactor stays usable either way.
+
+=head1 METHODS
+
+The methods of L<Mojo::Reactor>, with the same behaviour as in
+L<Mojo::Reactor::Poll> and L<Mojo::Reactor::EV>:
+
+=head2 io
+
+  $reactor = $reactor->io($handle => sub ($reactor, $writable) { ... });
+
+Watches C<$handle> for reading and writing (use L</watch> to change that),
+replacing the callback of an earlier C<io> on the same handle.  Croaks
+C<Handle is closed> for a closed handle.
+
+=head2 watch
+
+  $reactor = $reactor->watch($handle, $readable, $writable);
+
+Changes what is watched; C<(0, 0)> removes the engine watcher until the
+next C<watch>.  Croaks C<I/O watcher not active> for a handle that has no
+C<io>.
+
+=head2 timer, recurring
+
+  my $id = $reactor->timer(0.5 => sub ($reactor) { ... });
+  my $id = $reactor->recurring(0.5 => sub ($reactor) { ... });
+
+One-shot and recurring timers on the engine's timer heap
+(C<CLOCK_MONOTONIC>, millisecond resolution, never early).  A recurring
+timer is re-armed when it fires, so its period counts from the moment the
+engine fires it; a period of 0 fires once per C<one_tick>.  The id is a
+short string, unique within the reactor.
+
+=head2 again
+
+  $reactor->again($id);
+  $reactor->again($id, 0.25);
+
+Restarts an active timer from now, with a new delay if one is given (which
+also becomes the period of a recurring timer).  Croaks C<Timer not active>
+otherwise.
+
+=head2 next_tick
+
+  $reactor->next_tick(sub ($reactor) { ... });
+
+Calls the callback on the next tick, after the events of the current one,
+in the order they were added; returns undef.
+
+=head2 remove
+
+  my $bool = $reactor->remove($handle);
+  my $bool = $reactor->remove($id);
+
+Removes an I/O watcher or a timer; true if there was one.  An event of it
+that is already due in the current tick is not delivered.
+
+=head2 reset
+
+Removes every I/O watcher, timer, pending C<next_tick> callback and event
+subscriber (L<Mojo::EventEmitter>), and stops the reactor.
+
+=head2 one_tick
+
+Waits until at least one callback ran (or the reactor was stopped) and
+returns; returns at once, stopping the reactor, when nothing is watched.
+May be called from a callback.
+
+=head2 start, stop, is_running
+
+C<start> runs ticks until C<stop>; it returns at once when nothing is
+watched.  C<is_running> is true while C<start> or C<one_tick> runs.
+
+=head1 HOW IT RUNS
+
+The engine never calls Mojolicious code itself: its callbacks only queue
+what became ready, and C<one_tick> calls the reactor callbacks after the
+engine returned.  That lets a callback call C<one_tick> again (the engine
+loop itself cannot be re-entered), and means a watcher or timer that an
+earlier callback of the same tick removed (or C<reset>) is not called.
+
+Writing is the other difference.  When write interest is switched on
+(C<watch($handle, $r, 1)>) for a handle that the kernel has already
+reported writable and whose last write callback switched write interest off
+again (it wrote all it had, as L<Mojo::IOLoop::Stream> does), the write
+callback is queued at once, in the same tick, instead of asking the kernel
+and waiting for the next one; only if that callback leaves write interest
+on (the kernel's buffer was full) is the kernel asked.  So a stream's write
+costs no C<epoll_ctl> and no extra tick.  A write callback can therefore
+find the buffer full (C<EAGAIN>) where L<Mojo::Reactor::Poll> would not have
+called it yet; Mojo's streams, and any non-blocking writer, handle that.
+A handle that was never reported writable (a connecting socket, a listening
+one) is always asked of the kernel.
+
+=head1 SEE ALSO
+
+L<Mojo::Reactor>, L<Mojo::IOLoop>, L<Linux::Event::Loop>,
+L<IO::Async::Loop::LinuxEvent>
+
+=head1 AUTHOR
+
+The Linux::Event developers.
+
+=head1 LICENSE
+
+Same terms as Perl itself.
+
+=head1 VERSION
+
+This document describes Mojo::Reactor::LinuxEvent version 0.007.
+
+=cut
