@@ -43,7 +43,7 @@ sub is_pending ($signo) {
 # the kernel: a signal sent after its subscription went is acted on at once
 # (ignored, as the program set it above), and one sent while subscribed is
 # caught at once.
-sub drain_pending ($loop) {
+sub none_pending () {
     my @left = grep { is_pending($_) } (values(%SIGNO), $RT);
     ok !@left, 'nothing of the test signals is pending in the kernel' or diag "still pending: @left";
 }
@@ -175,7 +175,7 @@ for my $case (
 # Names with/without SIG, any case, numbers (also as strings), all map to the
 # right signal: a real kill to self arrives with that signal number.
 # ---------------------------------------------------------------------------
-drain_pending($loop);
+none_pending();
 for my $case (
     ['USR1',     'USR1'],
     ['SIGUSR1',  'USR1'],
@@ -213,7 +213,7 @@ for my $case (
 # ---------------------------------------------------------------------------
 # Array refs of mixed specs: one subscription for all of them.
 # ---------------------------------------------------------------------------
-drain_pending($loop);
+none_pending();
 {
     my @got;
     my $sub = $loop->signal(['hup', 'SIGUSR2', $SIGNO{USR1}, "$SIGNO{TERM}"], sub { push @got, $_[1] });
@@ -239,7 +239,7 @@ drain_pending($loop);
 # ---------------------------------------------------------------------------
 # Callback ABI: exactly ($loop, $signo, $count, $data).
 # ---------------------------------------------------------------------------
-drain_pending($loop);
+none_pending();
 {
     my $data = { tag => 'payload' };
     my @calls;
@@ -277,7 +277,7 @@ drain_pending($loop);
 # ---------------------------------------------------------------------------
 # One handler per signal: replacement; cancel semantics.
 # ---------------------------------------------------------------------------
-drain_pending($loop);
+none_pending();
 {
     my (@a, @b);
     my $sa = $loop->signal('USR1', sub { push @a, $_[1] });
@@ -306,7 +306,7 @@ drain_pending($loop);
     run_for($loop, 0.3);
     is scalar(@a) + scalar(@b), 0, 'nothing fires after both are gone';
 }
-drain_pending($loop);
+none_pending();
 {
     # Partial replacement of an array-ref subscription.
     my (@a, @b);
@@ -327,7 +327,7 @@ drain_pending($loop);
     is scalar(@a), 0, 'old subscription fires no more (USR1 removed by its cancel)';
     $sb->cancel;
 }
-drain_pending($loop);
+none_pending();
 {
     # Re-subscribing from inside the callback replaces at once.
     my (@a, @b);
@@ -349,7 +349,7 @@ drain_pending($loop);
 # Coalescing: a standard signal sent several times before dispatch is one
 # pending signal (count 1).
 # ---------------------------------------------------------------------------
-drain_pending($loop);
+none_pending();
 {
     my @calls;
     my $sub = $loop->signal('USR2', sub { push @calls, [@_[1, 2]] });
@@ -363,7 +363,7 @@ drain_pending($loop);
 # ---------------------------------------------------------------------------
 # Real-time signal queued several times: count > 1, total == number sent.
 # ---------------------------------------------------------------------------
-drain_pending($loop);
+none_pending();
 {
     my @calls;
     my $sub = $loop->signal($RT, sub { push @calls, [@_] }, data => 'rt');
@@ -387,7 +387,7 @@ drain_pending($loop);
 # Several different pending signals in one cycle: ascending signal number,
 # each with its count, in ONE run_once.
 # ---------------------------------------------------------------------------
-drain_pending($loop);
+none_pending();
 {
     my @order;
     my @subs = map {
@@ -418,7 +418,7 @@ drain_pending($loop);
 # ---------------------------------------------------------------------------
 # Real signals from a forked child: USR1, USR2, TERM, HUP, RT.
 # ---------------------------------------------------------------------------
-drain_pending($loop);
+none_pending();
 for my $name (qw(USR1 USR2 TERM HUP RT)) {
     my $signo = $name eq 'RT' ? $RT : $SIGNO{$name};
     my @calls;
@@ -439,7 +439,7 @@ for my $name (qw(USR1 USR2 TERM HUP RT)) {
 }
 {
     # Several queued RT signals from a child.
-    drain_pending($loop);
+    none_pending();
     my @calls;
     my $sub = $loop->signal($RT, sub { push @calls, $_[2] });
     my $parent = $$;
@@ -461,7 +461,7 @@ for my $name (qw(USR1 USR2 TERM HUP RT)) {
 # ---------------------------------------------------------------------------
 # SIGCHLD: real child exit, and kill to self.
 # ---------------------------------------------------------------------------
-drain_pending($loop);
+none_pending();
 {
     my @calls;
     my $sub = $loop->signal('CHLD', sub { push @calls, [@_[1, 2]] });
@@ -482,7 +482,7 @@ drain_pending($loop);
 # ---------------------------------------------------------------------------
 # A die in a signal callback propagates; the loop keeps working.
 # ---------------------------------------------------------------------------
-drain_pending($loop);
+none_pending();
 {
     my $n = 0;
     my $sub = $loop->signal('USR1', sub { $n++; die "boom $n\n" });
@@ -504,7 +504,7 @@ drain_pending($loop);
 # ---------------------------------------------------------------------------
 # run() with stop() from a signal callback.
 # ---------------------------------------------------------------------------
-drain_pending($loop);
+none_pending();
 {
     my @got;
     my $sub = $loop->signal('TERM', sub ($l, $s, $c, $d) { push @got, $s; $l->stop });

@@ -1,4 +1,4 @@
-//! Signal sets and dispositions: sigaction(2).
+//! Signal numbers and dispositions: sigaction(2).
 
 use std::io;
 use std::mem::MaybeUninit;
