@@ -1,8 +1,8 @@
 #!/usr/bin/env perl
-# Signals through the loop (signalfd): subscribe to USR1 and USR2, send them
+# Signals through the loop: subscribe to USR1 and USR2, send them
 # to ourselves and from a forked child, and stop after the child's last
-# signal.  Ordinary signals coalesce in the kernel (three USR1 sent at once
-# arrive as one, count 1); real-time signals queue, so their count adds up.
+# signal.  Ordinary signals coalesce (three USR1 sent at once arrive as
+# one, count 1); real-time signals queue, so their count adds up.
 use v5.36;
 use POSIX ();
 use FindBin;
@@ -29,8 +29,8 @@ $loop->signal('RTMIN+1', sub ($loop, $signo, $count, $data) {
     say "got SIGRTMIN+1 (signal $signo), count $count";
 });
 
-# From ourselves, before the loop runs: the signals are blocked and wait in
-# the signalfd; the three USR1 coalesce in the kernel.
+# From ourselves, before the loop runs: the loop's handler counts them and
+# they wait for its next cycle; the three USR1 coalesce into one.
 kill USR1 => $$ for 1 .. 3;
 kill $rt  => $$ for 1 .. 3;
 kill USR2 => $$;

@@ -1,5 +1,5 @@
 //! The engine of one loop: an epoll instance, the fd registry, the timer
-//! heap, and the loop's own sources (waker, signalfd, pidfds).
+//! heap, and the loop's own sources (waker, signal slot, pidfds).
 //!
 //! It is generic over the payloads the glue attaches to watchers (`W`) and
 //! timers (`T`) and never looks inside them; it neither calls back nor
@@ -8,10 +8,12 @@
 
 use crate::interest::Interest;
 use crate::registry::{Registry, Token, token_fd};
+use crate::sigcatch;
 use crate::sys::epoll::{self, Epoll, Event};
+use crate::sys::eventfd;
 use crate::sys::pidfd::{self, PidFd};
-pub use crate::sys::signalfd::{MAX_SIGNAL, valid_signal};
-use crate::sys::signalfd::{SigSet, SignalFd};
+use crate::sys::signal::is_realtime;
+pub use crate::sys::signal::{MAX_SIGNAL, valid_signal};
 use crate::sys::{FileId, clock, dup_cloexec, file_id};
 use crate::timers::{TimerHeap, TimerId};
 use crate::waker::Waker;
@@ -23,7 +25,7 @@ use std::sync::Arc;
 /// Why `watch` refused a descriptor.
 #[derive(Debug)]
 pub enum WatchError {
-    /// One of the loop's own descriptors (waker, signalfd, pidfd) is this fd.
+    /// One of the loop's own descriptors (waker, signal eventfd, pidfd) is this fd.
     Reserved,
     /// epoll refuses this kind of file (regular files, directories).
     NotPollable,
@@ -83,8 +85,10 @@ pub struct Reactor<W, T> {
     registry: Registry<Source<W>>,
     timers: TimerHeap<T>,
     waker: Option<Arc<Waker>>,
-    signalfd: Option<SignalFd>,
-    signal_set: SigSet,
+    /// The loop's slot in `sigcatch` and its eventfd (never ours to close).
+    signal_slot: Option<(usize, RawFd)>,
+    /// The signals this loop subscribes to: bit `signo`.
+    signal_set: u128,
     children: HashMap<i32, Token>,
     /// Payloads of registrations the engine dropped on its own (see
     /// `take_orphans`).
@@ -93,7 +97,7 @@ pub struct Reactor<W, T> {
     /// still hold that registration (see `rebuild`).
     maybe_stale: bool,
     /// The process that made the loop: a forked child's copy has no signal
-    /// holds of its own to give back (see `sigmask`).
+    /// subscriptions of its own to give back (see `sigcatch`).
     pid: u32,
 }
 
@@ -110,8 +114,8 @@ impl<W, T> Reactor<W, T> {
             registry: Registry::default(),
             timers: TimerHeap::default(),
             waker: None,
-            signalfd: None,
-            signal_set: SigSet::empty(),
+            signal_slot: None,
+            signal_set: 0,
             children: HashMap::new(),
             orphans: Vec::new(),
             maybe_stale: false,
@@ -533,70 +537,73 @@ impl<W, T> Reactor<W, T> {
 
     // ---- signals -------------------------------------------------------------
 
-    /// Adds `signo` to the signals this loop receives: blocks it (a hold,
-    /// see `sigmask`) and routes it to the loop's signalfd.
+    /// Adds `signo` to the signals this loop receives (see `sigcatch`).
+    /// Repeating it installs the handler again if the program replaced it.
     pub fn add_signal(&mut self, signo: i32) -> io::Result<()> {
-        if self.signal_set.contains(signo) {
-            return Ok(());
-        }
-        crate::sigmask::hold(signo)?;
-        let res = self.route_signal(signo);
-        if res.is_err() {
-            crate::sigmask::release(signo)?;
-        }
-        res
-    }
-
-    fn route_signal(&mut self, signo: i32) -> io::Result<()> {
-        let mut set = self.signal_set;
-        set.add(signo);
-        match &self.signalfd {
-            Some(sfd) => sfd.set_mask(&set)?,
-            None => {
-                let sfd = SignalFd::new(&set)?;
-                let fd = sfd.fd().as_raw_fd();
-                let token = self.insert_own(fd, Source::Signals);
-                if let Err(e) = self.epoll.add(fd, epoll::IN, token) {
-                    self.registry.remove(token);
-                    return Err(e);
-                }
-                self.signalfd = Some(sfd);
-            }
-        }
-        self.signal_set = set;
+        let slot = match self.signal_slot {
+            Some((slot, _)) => slot,
+            None => self.open_signal_slot()?,
+        };
+        sigcatch::catch(slot, signo)?;
+        self.signal_set |= 1 << signo;
         Ok(())
     }
 
-    /// Stops receiving `signo` (its last handler went) and gives its mask
-    /// bit back; what is pending of it is consumed.
+    /// Takes a slot and waits on its eventfd, for the loop's lifetime.
+    fn open_signal_slot(&mut self) -> io::Result<usize> {
+        let (slot, fd) = sigcatch::acquire_slot()?;
+        let token = self.insert_own(fd, Source::Signals);
+        if let Err(e) = self.epoll.add(fd, epoll::IN, token) {
+            self.registry.remove(token);
+            let _ = sigcatch::release_slot(slot);
+            return Err(e);
+        }
+        self.signal_slot = Some((slot, fd));
+        Ok(slot)
+    }
+
+    /// Stops receiving `signo` (its last handler went); after the last loop
+    /// lets go of it, the signal is given back to the program.
     pub fn remove_signal(&mut self, signo: i32) -> io::Result<()> {
-        if !self.signal_set.contains(signo) {
+        if !self.has_signal(signo) {
             return Ok(());
         }
-        self.signal_set.remove(signo);
+        self.signal_set &= !(1 << signo);
         if self.pid != std::process::id() {
-            // A forked child's copy: the signalfd is the parent's too, and
-            // the child's mask was given back at fork.
+            // A forked child's copy: the child's fork handler gave every
+            // signal back already, and the slot is the parent's.
             return Ok(());
         }
-        let res = match &self.signalfd {
-            Some(sfd) => sfd.set_mask(&self.signal_set),
+        match self.signal_slot {
+            Some((slot, _)) => sigcatch::release(slot, signo),
             None => Ok(()),
-        };
-        res.and(crate::sigmask::release(signo))
+        }
     }
 
     /// Whether this loop receives `signo`.
     pub fn has_signal(&self, signo: i32) -> bool {
-        self.signal_set.contains(signo)
+        (0..=MAX_SIGNAL as i32).contains(&signo) && self.signal_set & (1 << signo) != 0
     }
 
-    /// Reads every queued signal into per-number counts.
+    /// Takes the signals that arrived for this loop into per-number counts
+    /// (merged with counts not yet dispatched: an ordinary signal stays 1).
     pub fn read_signals(&self, counts: &mut [u32; MAX_SIGNAL + 1]) -> io::Result<()> {
-        match &self.signalfd {
-            Some(sfd) => sfd.read_all(counts),
-            None => Ok(()),
+        let Some((_, fd)) = self.signal_slot else {
+            return Ok(());
+        };
+        // Emptied first: an arrival after a take below wakes the next wait.
+        eventfd::take(fd)?;
+        for (signo, count) in counts.iter_mut().enumerate() {
+            let signo = signo as i32;
+            if !self.has_signal(signo) {
+                continue;
+            }
+            let n = sigcatch::take(signo);
+            if n > 0 {
+                *count = if is_realtime(signo) { *count + n } else { 1 };
+            }
         }
+        Ok(())
     }
 
     // ---- child processes ---------------------------------------------------
@@ -696,11 +703,17 @@ impl<W, T> Reactor<W, T> {
 }
 
 impl<W, T> Drop for Reactor<W, T> {
-    /// A loop that goes (freed, or at global destruction) gives its signals back.
+    /// A loop that goes (freed, or at global destruction) gives its signals
+    /// and its slot back.
     fn drop(&mut self) {
         for signo in 1..=MAX_SIGNAL as i32 {
             // Nothing is left to report a failure to.
             let _ = self.remove_signal(signo);
+        }
+        if let Some((slot, _)) = self.signal_slot
+            && self.pid == std::process::id()
+        {
+            let _ = sigcatch::release_slot(slot);
         }
     }
 }

@@ -2,7 +2,7 @@
 # Fd numbers belong to the loop only while it owns them, and nothing the loop
 # holds is lost track of: the waker handle's number is free once the user
 # closes it; the loop's own descriptors stay reserved; a watcher whose closed
-# number an internal descriptor (eventfd, signalfd, pidfd) takes is released
+# number an internal descriptor (the waker's or the signals' eventfd, a pidfd) takes is released
 # at once (DESTROY canaries), as is everything when the loop is freed; and a
 # watcher whose handle was closed is inactive in every method, and never
 # registers the unrelated file that reuses its number.
@@ -71,7 +71,8 @@ sub pipe_at ($fd) {
 }
 
 # ---- an internal descriptor takes a closed watched number ---------------
-sub taken_by_internal ($kind, $make) {
+sub taken_by_internal ($what, $make) {
+    my ($kind) = $what =~ /(\w+)\z/;
     my $loop = Linux::Event->new;
     my ($destroyed, $data_gone) = (0, 0);
     my ($r, $w) = new_pipe();
@@ -82,20 +83,20 @@ sub taken_by_internal ($kind, $make) {
     }
     close $r;    # without unwatch: the lowest free number is now $fd
     my $check = $make->($loop);
-    like fd_kind($fd), qr/\[\Q$kind\E\]/, "$kind took the closed watched number $fd";
-    is $destroyed, 1, "$kind: the displaced watcher's callback was released at once";
-    is $data_gone, 1, "$kind: ... and its data";
-    ok $check->(), "$kind: the loop's $kind works";
+    like fd_kind($fd), qr/\[\Q$kind\E\]/, "$what took the closed watched number $fd";
+    is $destroyed, 1, "$what: the displaced watcher's callback was released at once";
+    is $data_gone, 1, "$what: ... and its data";
+    ok $check->(), "$what: the loop's $what works";
 }
 
-taken_by_internal('eventfd', sub ($loop) {
+taken_by_internal('waker eventfd', sub ($loop) {
     my $waker = $loop->waker;
     my $n = 0;
     $waker->on_wakeup(sub { $n++ });
     $waker->signal;
     return sub { run_until($loop, sub { $n }, 2) };
 });
-taken_by_internal('signalfd', sub ($loop) {
+taken_by_internal('signal eventfd', sub ($loop) {
     my $n = 0;
     $loop->signal('USR2', sub { $n++ });
     kill 'USR2', $$;
@@ -190,7 +191,7 @@ our (@keep, @kids);
         pass 'a child to watch';
     }
     opendir(my $d, '/proc/self/fd') or die;
-    @own = sort { $a <=> $b } grep { fd_kind($_) =~ /\[(eventfd|signalfd|pidfd)\]/ } grep { /\A\d+\z/ } readdir $d;
+    @own = sort { $a <=> $b } grep { fd_kind($_) =~ /\[(eventfd|pidfd)\]/ } grep { /\A\d+\z/ } readdir $d;
     ok scalar(@own) >= 2, "the loop's own descriptors are there (@own)";
     for my $fd (@own) {
         open(my $fh, '<&=', $fd) or die "fdopen: $!";

@@ -4,13 +4,13 @@ use POSIX ();
 use Scalar::Util qw(refaddr blessed);
 
 # Watchdog: a hang is a failure, never a pass. SIGALRM is never subscribed
-# (never blocked) in this file, so the watchdog always works.
+# in this file, so the watchdog always works.
 BEGIN { alarm 120 }
 
 use Linux::Event;
 use FindBin;
 use lib "$FindBin::Bin/lib";
-use LE::Test qw(now run_until run_for is_blocked croaks_here);
+use LE::Test qw(now run_until run_for is_blocked is_caught is_ignored croaks_here);
 
 my $FILE = __FILE__;
 
@@ -39,30 +39,23 @@ sub is_pending ($signo) {
     return $set->ismember($signo) ? 1 : 0;
 }
 
-# Consume whatever of our test signals is still pending in the process (left
-# over from a "must not fire" check), so that later exact counts are exact.
-# Installs catch-all handlers on $loop (replacing what was there).
-sub drain_pending ($loop) {
-    my @sigs = grep { is_blocked($_) } (values(%SIGNO), $RT);
-    return unless @sigs;
-    my $sub = $loop->signal([@sigs], sub { });
-    for (1 .. 50) {
-        last unless grep { is_pending($_) } @sigs;
-        $loop->run_once(0.02);
-    }
-    $loop->run_once(0);
-    $sub->cancel;
-    my @left = grep { is_pending($_) } @sigs;
-    ok !@left, 'drained left-over pending signals' or diag "still pending: @left";
+# The loop never blocks a signal, so nothing of ours is ever left pending in
+# the kernel: a signal sent after its subscription went is acted on at once
+# (ignored, as the program set it above), and one sent while subscribed is
+# caught at once.
+sub none_pending () {
+    my @left = grep { is_pending($_) } (values(%SIGNO), $RT);
+    ok !@left, 'nothing of the test signals is pending in the kernel' or diag "still pending: @left";
 }
 
-sub signalfd_count () {
+# The loops' signal descriptors (eventfds: no waker is made in this file).
+sub eventfd_count () {
     my $n = 0;
     opendir my $dh, '/proc/self/fd' or die "opendir /proc/self/fd: $!";
     for my $fd (readdir $dh) {
         next unless $fd =~ /\A\d+\z/;
         my $target = readlink "/proc/self/fd/$fd" // next;
-        $n++ if $target =~ /signalfd/;
+        $n++ if $target =~ /\[eventfd\]/;
     }
     return $n;
 }
@@ -85,33 +78,39 @@ my $loop = Linux::Event->new;
 }
 
 # ---------------------------------------------------------------------------
-# The signalfd is made on first use, one per loop; signals are blocked.
+# The signal eventfd is made on first use, one per loop; subscribed signals
+# are caught by the loop's handler, never blocked.
 # ---------------------------------------------------------------------------
-my @keep_loops;    # loops kept alive to the end (their signals stay blocked)
+my @keep_loops;    # loops kept alive to the end
 {
-    my $before = signalfd_count();
+    my $before = eventfd_count();
     my $a = Linux::Event->new;
     my $b = Linux::Event->new;
     push @keep_loops, $a, $b;
-    is signalfd_count(), $before, 'no signalfd before the first signal() call';
+    is eventfd_count(), $before, 'no signal eventfd before the first signal() call';
     my $s1 = $a->signal('USR2', sub { });
-    is signalfd_count(), $before + 1, 'first signal() on a loop makes one signalfd';
+    is eventfd_count(), $before + 1, 'first signal() on a loop makes one eventfd';
     my $s2 = $a->signal('HUP', sub { });
     my $s3 = $a->signal([qw(TERM CHLD)], sub { });
-    is signalfd_count(), $before + 1, 'more signal() calls on the same loop: still one signalfd';
+    is eventfd_count(), $before + 1, 'more signal() calls on the same loop: still one eventfd';
     my $s4 = $b->signal('USR2', sub { });
-    is signalfd_count(), $before + 2, 'a second loop has its own signalfd';
+    is eventfd_count(), $before + 2, 'a second loop has its own eventfd';
     for my $name (qw(USR2 HUP TERM CHLD)) {
-        is is_blocked($SIGNO{$name}), 1, "SIG$name is blocked in the process while subscribed";
+        is is_caught($SIGNO{$name}), 1, "SIG$name is caught while subscribed";
+        is is_blocked($SIGNO{$name}), 0, "... and not blocked";
     }
     $s1->cancel;
-    is is_blocked($SIGNO{USR2}), 1, 'SIGUSR2 still blocked: the other loop still subscribes to it';
+    is is_caught($SIGNO{USR2}), 1, 'SIGUSR2 still caught: the other loop still subscribes to it';
     $_->cancel for $s2, $s3, $s4;
-    cmp_ok signalfd_count(), '<=', $before + 2, 'cancelling does not multiply signalfds';
+    cmp_ok eventfd_count(), '<=', $before + 2, 'cancelling does not multiply eventfds';
 }
 for my $name (qw(USR1 USR2 HUP TERM CHLD)) {
-    is is_blocked($SIGNO{$name}), 0, "SIG$name is unblocked once its last subscription is cancelled";
+    is is_caught($SIGNO{$name}), 0, "SIG$name is no longer caught once its last subscription is cancelled";
+    is is_blocked($SIGNO{$name}), 0, "SIG$name was never blocked";
 }
+is is_ignored($SIGNO{$_}), 1, "SIG$_ is ignored again, as the program set it before subscribing"
+    for qw(USR1 USR2 HUP TERM);
+is is_ignored($SIGNO{CHLD}), 0, 'SIGCHLD has its default action again';
 is is_blocked($SIGNO{ALRM}), 0, 'SIGALRM (never subscribed) is not blocked';
 
 # ---------------------------------------------------------------------------
@@ -176,7 +175,7 @@ for my $case (
 # Names with/without SIG, any case, numbers (also as strings), all map to the
 # right signal: a real kill to self arrives with that signal number.
 # ---------------------------------------------------------------------------
-drain_pending($loop);
+none_pending();
 for my $case (
     ['USR1',     'USR1'],
     ['SIGUSR1',  'USR1'],
@@ -214,7 +213,7 @@ for my $case (
 # ---------------------------------------------------------------------------
 # Array refs of mixed specs: one subscription for all of them.
 # ---------------------------------------------------------------------------
-drain_pending($loop);
+none_pending();
 {
     my @got;
     my $sub = $loop->signal(['hup', 'SIGUSR2', $SIGNO{USR1}, "$SIGNO{TERM}"], sub { push @got, $_[1] });
@@ -227,7 +226,7 @@ drain_pending($loop);
     ok !$sub->is_active, 'array-ref subscription inactive after cancel';
     ok !$sub->cancel, 'cancel again: false';
     @got = ();
-    is is_blocked($SIGNO{$_}), 0, "SIG$_ unblocked after cancel (given back to the program)"
+    is is_caught($SIGNO{$_}), 0, "SIG$_ no longer caught after cancel (given back to the program)"
         for qw(HUP USR1 USR2 TERM);
     my %perl;
     local @SIG{qw(HUP USR1 USR2 TERM)} = map { my $n = $_; sub { $perl{$n}++ } } qw(HUP USR1 USR2 TERM);
@@ -240,7 +239,7 @@ drain_pending($loop);
 # ---------------------------------------------------------------------------
 # Callback ABI: exactly ($loop, $signo, $count, $data).
 # ---------------------------------------------------------------------------
-drain_pending($loop);
+none_pending();
 {
     my $data = { tag => 'payload' };
     my @calls;
@@ -278,7 +277,7 @@ drain_pending($loop);
 # ---------------------------------------------------------------------------
 # One handler per signal: replacement; cancel semantics.
 # ---------------------------------------------------------------------------
-drain_pending($loop);
+none_pending();
 {
     my (@a, @b);
     my $sa = $loop->signal('USR1', sub { push @a, $_[1] });
@@ -307,7 +306,7 @@ drain_pending($loop);
     run_for($loop, 0.3);
     is scalar(@a) + scalar(@b), 0, 'nothing fires after both are gone';
 }
-drain_pending($loop);
+none_pending();
 {
     # Partial replacement of an array-ref subscription.
     my (@a, @b);
@@ -328,7 +327,7 @@ drain_pending($loop);
     is scalar(@a), 0, 'old subscription fires no more (USR1 removed by its cancel)';
     $sb->cancel;
 }
-drain_pending($loop);
+none_pending();
 {
     # Re-subscribing from inside the callback replaces at once.
     my (@a, @b);
@@ -350,7 +349,7 @@ drain_pending($loop);
 # Coalescing: a standard signal sent several times before dispatch is one
 # pending signal (count 1).
 # ---------------------------------------------------------------------------
-drain_pending($loop);
+none_pending();
 {
     my @calls;
     my $sub = $loop->signal('USR2', sub { push @calls, [@_[1, 2]] });
@@ -364,7 +363,7 @@ drain_pending($loop);
 # ---------------------------------------------------------------------------
 # Real-time signal queued several times: count > 1, total == number sent.
 # ---------------------------------------------------------------------------
-drain_pending($loop);
+none_pending();
 {
     my @calls;
     my $sub = $loop->signal($RT, sub { push @calls, [@_] }, data => 'rt');
@@ -388,7 +387,7 @@ drain_pending($loop);
 # Several different pending signals in one cycle: ascending signal number,
 # each with its count, in ONE run_once.
 # ---------------------------------------------------------------------------
-drain_pending($loop);
+none_pending();
 {
     my @order;
     my @subs = map {
@@ -396,8 +395,8 @@ drain_pending($loop);
         $loop->signal($n, sub ($l, $signo, $count, $data) { push @order, [$signo, $count, $data] }, data => "d$n")
     } (@SIGNO{qw(CHLD TERM HUP USR2 USR1)}, $RT);
 
-    # They are blocked, so everything sent now stays pending until the loop
-    # reads it. Send in descending order.
+    # Each is caught at once and counted; the loop dispatches them all in
+    # its next cycle. Send in descending order.
     kill $RT, $$ for 1 .. 3;
     kill $SIGNO{CHLD}, $$;
     kill $SIGNO{TERM}, $$;
@@ -405,7 +404,7 @@ drain_pending($loop);
     kill $SIGNO{USR2}, $$;    # coalesced
     kill $SIGNO{USR1}, $$;
     kill $SIGNO{HUP}, $$;
-    ok is_pending($SIGNO{$_}), "SIG$_ pending before dispatch" for qw(HUP USR1 USR2 TERM CHLD);
+    is scalar(@order), 0, 'nothing is dispatched before the loop runs';
 
     $loop->run_once(2);
     my @want = map { [$_, 1, "d$_"] } sort { $a <=> $b } @SIGNO{qw(HUP USR1 USR2 TERM CHLD)};
@@ -419,7 +418,7 @@ drain_pending($loop);
 # ---------------------------------------------------------------------------
 # Real signals from a forked child: USR1, USR2, TERM, HUP, RT.
 # ---------------------------------------------------------------------------
-drain_pending($loop);
+none_pending();
 for my $name (qw(USR1 USR2 TERM HUP RT)) {
     my $signo = $name eq 'RT' ? $RT : $SIGNO{$name};
     my @calls;
@@ -440,7 +439,7 @@ for my $name (qw(USR1 USR2 TERM HUP RT)) {
 }
 {
     # Several queued RT signals from a child.
-    drain_pending($loop);
+    none_pending();
     my @calls;
     my $sub = $loop->signal($RT, sub { push @calls, $_[2] });
     my $parent = $$;
@@ -462,7 +461,7 @@ for my $name (qw(USR1 USR2 TERM HUP RT)) {
 # ---------------------------------------------------------------------------
 # SIGCHLD: real child exit, and kill to self.
 # ---------------------------------------------------------------------------
-drain_pending($loop);
+none_pending();
 {
     my @calls;
     my $sub = $loop->signal('CHLD', sub { push @calls, [@_[1, 2]] });
@@ -483,7 +482,7 @@ drain_pending($loop);
 # ---------------------------------------------------------------------------
 # A die in a signal callback propagates; the loop keeps working.
 # ---------------------------------------------------------------------------
-drain_pending($loop);
+none_pending();
 {
     my $n = 0;
     my $sub = $loop->signal('USR1', sub { $n++; die "boom $n\n" });
@@ -505,7 +504,7 @@ drain_pending($loop);
 # ---------------------------------------------------------------------------
 # run() with stop() from a signal callback.
 # ---------------------------------------------------------------------------
-drain_pending($loop);
+none_pending();
 {
     my @got;
     my $sub = $loop->signal('TERM', sub ($l, $s, $c, $d) { push @got, $s; $l->stop });

@@ -17,7 +17,7 @@ BEGIN { alarm 120 }
 use Linux::Event;
 use FindBin;
 use lib "$FindBin::Bin/lib";
-use LE::Test qw(now run_until run_for is_blocked);
+use LE::Test qw(now run_until run_for is_blocked is_caught);
 
 my $USR1 = POSIX::SIGUSR1();
 my $USR2 = POSIX::SIGUSR2();
@@ -26,16 +26,17 @@ my $HUP  = POSIX::SIGHUP();
 sub nap ($s) { select undef, undef, undef, $s }
 
 # ---------------------------------------------------------------------------
-# A program with ithreads: the signal is subscribed in the main thread before
-# any thread is started; threads inherit the blocked mask, so a
-# process-directed signal can only come out of the loop's signalfd and never
-# kills the process (USR1's default action would).
+# A program with ithreads: the signal is subscribed in the main thread; its
+# disposition belongs to the process, so whichever thread the kernel hands a
+# process-directed signal to, it reaches the loop and never kills the
+# process (USR1's default action would).  No thread's mask is changed.
 # ---------------------------------------------------------------------------
 my $loop = Linux::Event->new;
 my @calls;
 my $sub = $loop->signal('USR1', sub { push @calls, [@_] }, data => 'main');
 ok $sub->is_active, 'USR1 subscribed in the main thread';
-is is_blocked($USR1), 1, 'USR1 blocked in the main thread';
+is is_caught($USR1), 1, 'USR1 caught by the process';
+is is_blocked($USR1), 0, '... and not blocked in the main thread';
 
 {
     my $stop :shared = 0;
@@ -48,7 +49,7 @@ is is_blocked($USR1), 1, 'USR1 blocked in the main thread';
     ok $thr, 'worker thread started';
     my $t0 = now();
     nap(0.01) while $worker_blocked == -1 && now() - $t0 < 10;
-    is $worker_blocked, 1, 'a thread started after the subscription has USR1 blocked (inherited mask)';
+    is $worker_blocked, 0, 'a thread started after the subscription does not have USR1 blocked either';
 
     # kill from the main thread while the worker sleeps
     for my $i (1 .. 5) {
@@ -107,6 +108,32 @@ is is_blocked($USR1), 1, 'USR1 blocked in the main thread';
     run_for($loop, 0.1);
     my $t = 0; $t += $_->[2] for @calls;
     cmp_ok $t, '<=', 5, 'never more deliveries than kills';
+}
+
+# The kernel hands the signal to a worker thread (the main thread blocks
+# USR1 itself, so the worker is the only thread that can take it): the
+# handler runs there and the loop in the main thread still gets it.
+{
+    @calls = ();
+    my $done :shared = 0;
+    my $worker_blocked :shared = -1;
+    POSIX::sigprocmask(POSIX::SIG_BLOCK(), POSIX::SigSet->new($USR1)) or die "sigprocmask: $!";
+    my $thr = threads->create(sub {
+        POSIX::sigprocmask(POSIX::SIG_UNBLOCK(), POSIX::SigSet->new($USR1)) or die "sigprocmask: $!";
+        $worker_blocked = is_blocked($USR1);
+        nap(0.02) until $done;
+        return 'alive';
+    });
+    my $t0 = now();
+    nap(0.01) while $worker_blocked == -1 && now() - $t0 < 10;
+    is $worker_blocked, 0, 'the worker thread has USR1 unblocked, the main thread blocked';
+    kill 'USR1', $$;
+    ok run_until($loop, sub { @calls }), 'USR1 taken by the worker thread reaches the loop in the main thread';
+    run_for($loop, 0.05);
+    is scalar(@calls), 1, '... exactly once';
+    $done = 1;
+    is $thr->join, 'alive', 'the worker thread was not hurt by the signal';
+    POSIX::sigprocmask(POSIX::SIG_UNBLOCK(), POSIX::SigSet->new($USR1)) or die "sigprocmask: $!";
 }
 
 # after all those threads were created and destroyed, the loop still works

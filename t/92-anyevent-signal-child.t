@@ -41,7 +41,7 @@ is AnyEvent::detect(), 'AnyEvent::Impl::LinuxEvent', 'the model in use';
     kill USR1 => $$;
     my $t0 = time;
     select undef, undef, undef, 0.01 until $got || time - $t0 > 5;
-    is $got, 1, 'with every USR1 watcher gone, the signal is no longer blocked: %SIG sees it';
+    is $got, 1, 'with every USR1 watcher gone, the signal is given back: %SIG sees it';
 }
 
 {

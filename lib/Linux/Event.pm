@@ -66,8 +66,8 @@ Linux::Event - a Linux-native event loop for Perl with its engine in Rust
 =head1 DESCRIPTION
 
 Linux::Event is an event loop built directly on Linux's own primitives:
-epoll(7) for descriptors, eventfd(2) for wakeups, signalfd(2) for signals
-and pidfd_open(2) for child processes.  The engine (timer heap, descriptor
+epoll(7) for descriptors, eventfd(2) for wakeups and for signals (caught
+by a C handler that wakes the loop) and pidfd_open(2) for child processes.  The engine (timer heap, descriptor
 registry, dispatch loop) is written in Rust and loaded as this
 distribution's XS module; the Perl modules are thin layers that check
 arguments and carry this documentation.  Nothing outside Perl's core is
@@ -174,7 +174,7 @@ on purpose, for the reason given.
 
 =item * Dependencies
 
-The engine is written in Rust and uses epoll, eventfd, signalfd and pidfd
+The engine is written in Rust and uses epoll, eventfd, sigaction and pidfd
 directly: nothing outside Perl's core is needed at run time (0.007 needed
 L<Linux::Epoll>, L<Linux::FD> and L<Linux::Event::Clock>).
 
@@ -276,6 +276,24 @@ earlier one.  In 0.007 each adaptor had its own signalfd or table, and two
 adaptors could hold handlers for the same signal or pid, one of which then
 lost the race.
 
+=item * Signals are caught, not blocked, and given back
+
+0.007 blocked a subscribed signal for good and read it from a signalfd: a
+C<%SIG> handler or Ctrl-C never worked for it again, and every child
+process (C<fork>, C<system>, backticks, C<exec>) started with it blocked, so
+Ctrl-C could not stop a command the program ran.  Here the loop catches a
+subscribed signal with its own handler and never changes the signal mask:
+children start with the program's mask, and a forked child gets the
+program's dispositions back; when the last subscription for a signal goes,
+the disposition the program had comes back (L<Linux::Event::Signal>).  What
+a program can notice besides: a subscribed signal interrupts C<sleep> and
+C<select> in its code, as a C<%SIG> handler does; assigning C<$SIG{NAME}>
+for a subscribed signal takes it from the loop; a signal the program blocks
+itself reaches the loop only once unblocked; an ordinary signal is counted
+once per dispatch however often it arrived (0.007: as the kernel coalesced
+it while blocked, the same in practice); and a real C<SIGSEGV> (or other
+fault) of a program that subscribed to it still ends the program.
+
 =item * C<pid> checks the child at once
 
 With C<< reap => 1 >>, C<< $loop->pid >> croaks at once for a process that is
@@ -316,7 +334,7 @@ Rust with rustup), or an older Rust.  C<make> builds into
 C<CARGO_TARGET_DIR> when that is set while C<perl Makefile.PL> runs.
 
 Kernels: the loop needs only what Linux has had since 2.6.27 (epoll,
-eventfd, signalfd).  epoll_pwait2(2) (Linux 5.11) is used for timeouts
+eventfd, sigaction).  epoll_pwait2(2) (Linux 5.11) is used for timeouts
 finer than a millisecond; where it is missing or a sandbox's seccomp
 profile forbids it (C<ENOSYS> or C<EPERM>), the loop waits with
 epoll_wait(2) instead and rounds each timeout up to the next millisecond, so
@@ -372,7 +390,7 @@ callbacks, C<$@> is left alone when they succeed.
 L<Linux::Event::Loop>, L<Linux::Event::Watcher>, L<Linux::Event::Wakeup>,
 L<Linux::Event::Signal>, L<Linux::Event::Pid>; the runnable scripts in the
 distribution's F<examples/> directory; L<EV>, L<AnyEvent>, L<IO::Async>,
-L<Mojo::IOLoop>; epoll(7), eventfd(2), signalfd(2), pidfd_open(2).
+L<Mojo::IOLoop>; epoll(7), eventfd(2), sigaction(2), pidfd_open(2).
 
 =head1 AUTHOR
 

@@ -85,7 +85,7 @@ pub struct LoopCore {
     pub engine: RefCell<Engine>,
     /// Signal handlers by number.
     pub signals: RefCell<Vec<Option<Subscription>>>,
-    /// Signals read from the signalfd and not yet dispatched.
+    /// Signals taken for this loop and not yet dispatched.
     pub signal_counts: RefCell<[u32; MAX_SIGNAL + 1]>,
     pub signals_pending: Cell<bool>,
     pub on_wakeup: Cell<*mut SV>,

@@ -354,7 +354,7 @@ fn read_signals(core: &LoopCore) -> Result<(), Failure> {
         .read_signals(&mut counts)
         .map_err(|e| {
             Failure::Croak(format!(
-                "Linux::Event::Loop: reading the signalfd failed: {e}"
+                "Linux::Event::Loop: reading the signal eventfd failed: {e}"
             ))
         })?;
     core.signals_pending.set(counts.iter().any(|&c| c > 0));

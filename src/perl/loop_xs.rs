@@ -326,7 +326,7 @@ fn watch(a: Args) -> XsResult {
     })
 }
 
-const RESERVED: &str = "is reserved for the loop's own use (its waker, signalfd or a pidfd); \
+const RESERVED: &str = "is reserved for the loop's own use (its waker, signal eventfd or a pidfd); \
      use $waker->on_wakeup to react to wakeups";
 
 /// Finishes a registration: on success the object learns its token and what

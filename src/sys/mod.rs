@@ -7,7 +7,7 @@ pub mod epoll;
 pub mod eventfd;
 pub mod pidfd;
 pub mod pretend;
-pub mod signalfd;
+pub mod signal;
 
 use std::io;
 use std::os::fd::{FromRawFd, OwnedFd, RawFd};

@@ -184,28 +184,21 @@ sub io ($class, %arg) {
 #
 # The loop has one handler per signal; AnyEvent allows several watchers.
 
-my (%SIG_SUB, %SIG_CBS, %SIG_WAS_BLOCKED);    # signo => subscription / [ entries ] / bool
+my (%SIG_SUB, %SIG_CBS);    # signo => subscription / [ entries ]
 
 sub _signal :prototype($$) {
     my ($sig, $cb) = ($_[0], ref $_[1] eq 'CODE' ? $_[1] : _code($_[1], 'signal'));
     my $signo = eval { Linux::Event::Loop::_signal_number($sig) }
         // _croak("AnyEvent->signal called with illegal signal name '" . ($sig // 'undef') . "'");
     my $list = $SIG_CBS{$signo} //= [];
-    if (!$SIG_SUB{$signo}) {
-        my $mask = POSIX::SigSet->new;
-        POSIX::sigprocmask(POSIX::SIG_BLOCK(), POSIX::SigSet->new, $mask);
-        $SIG_WAS_BLOCKED{$signo} = $mask->ismember($signo);
-        $SIG_SUB{$signo} = _loop_call(signal => sub { $LOOP->signal($signo, _fanout($list)) });
-    }
+    $SIG_SUB{$signo} //= _loop_call(signal => sub { $LOOP->signal($signo, _fanout($list)) });
     push @$list, my $e = [$cb];
     return bless [$signo, $e], 'AnyEvent::Impl::LinuxEvent::signal';
 }
 
-# When the last watcher of a signal goes, the signal gets its disposition
-# back (the %SIG handler or the default action), as in AnyEvent's other
-# models: the loop leaves it blocked, so it is unblocked here, unless the
-# program had blocked it itself.  One that arrived meanwhile and is still
-# pending is discarded (ignored while it is unblocked), not delivered late
+# When the last watcher of a signal goes, its subscription goes, and the
+# loop gives the signal its disposition back (the %SIG handler or the
+# default action), as in AnyEvent's other models.
 sub AnyEvent::Impl::LinuxEvent::signal::DESTROY {
     my ($signo, $e) = @{ $_[0] };
     $e->[0] = undef;
@@ -214,12 +207,7 @@ sub AnyEvent::Impl::LinuxEvent::signal::DESTROY {
     return if @$list;
     delete $SIG_CBS{$signo};
     local $@;
-    eval { (delete $SIG_SUB{$signo})->cancel } or return;    # a forked child: not ours
-    return if delete $SIG_WAS_BLOCKED{$signo};
-    # (never for CHLD: ignoring it would make the kernel reap children)
-    my $name = AnyEvent::Base::sig2name($signo);
-    local $SIG{$name} = 'IGNORE' unless $signo == POSIX::SIGCHLD();
-    POSIX::sigprocmask(POSIX::SIG_UNBLOCK(), POSIX::SigSet->new($signo));
+    eval { (delete $SIG_SUB{$signo})->cancel };    # a forked child: not ours
 }
 
 sub signal ($class, %arg) { _signal($arg{signal}, _code($arg{cb}, 'signal')) }
@@ -447,14 +435,16 @@ heap.  The callback of a one-shot timer is handed to the loop as it is.
 
 =item signal
 
-Through the loop's signalfd (see L<Linux::Event::Signal>): the signal is
-blocked while at least one watcher exists, so C<%SIG> handlers are not
-called for it, and arrivals between two cycles are coalesced into one call
-of each watcher, as AnyEvent allows.  Several watchers for one signal are
-multiplexed over the loop's single handler.  When the last watcher of a
-signal goes, the signal is unblocked again (unless the program had blocked
-it before), so its C<%SIG> handler or default action applies as before;
-an arrival still pending at that moment is discarded.
+Through the loop's signal subscriptions (see L<Linux::Event::Signal>): the
+loop catches the signal while at least one watcher exists, so C<%SIG>
+handlers are not called for it, and arrivals between two cycles are
+coalesced into one call of each watcher, as AnyEvent allows.  Several
+watchers for one signal are multiplexed over the loop's single handler.
+When the last watcher of a signal goes, the signal gets back the
+disposition the program had, so its C<%SIG> handler or default action
+applies as before; an arrival not yet dispatched at that moment is
+discarded.  The signal mask is never changed, so child processes start
+with the program's mask.
 
 =item child
 

@@ -344,7 +344,7 @@ A C<%SIG> handler runs promptly while the loop is blocked in the kernel, so
   $SIG{INT} = sub { $loop->stop };
 
 stops a blocked C<run>.  (Signals subscribed with L</signal> are different:
-they are blocked and arrive through the loop instead.)
+the loop catches them and calls their callbacks in its next cycle.)
 
 =head1 TIMERS
 
@@ -457,8 +457,8 @@ the handle, unknown keys (C<unknown watch args: x, y>), a handler that is
 neither a CODE reference nor undef, a handle with no open descriptor
 (C<the handle has no file descriptor>), a descriptor epoll refuses, such as
 a regular file or a directory (C<cannot be watched>), and the loop's own
-descriptors (C<reserved for the loop's own use>): its eventfd, signalfd and
-pidfds, and the waker's handle while that handle is open (use
+descriptors (C<reserved for the loop's own use>): its eventfds (for the
+waker and for signals) and pidfds, and the waker's handle while that handle is open (use
 L<Linux::Event::Wakeup/on_wakeup>).  Once the user closes C<< $waker->fh >>,
 its number is free: a handle that reuses it can be watched.
 
@@ -553,15 +553,15 @@ another thread if the waker does not exist yet.
   my $sub = $loop->signal([qw(INT TERM)], sub { ... });
 
 Subscribes to a signal, given by number or by name (with or without C<SIG>,
-in any case), or to an array reference of them, through the loop's
-signalfd, and returns a L<Linux::Event::Signal::Subscription>.  Names may
+in any case), or to an array reference of them, caught by the loop's
+handler, and returns a L<Linux::Event::Signal::Subscription>.  Names may
 have surrounding white space.  The only option is C<data>.  Croaks on a missing callback (C<Usage:>), a callback that is not a
 CODE reference, an odd number of options, unknown options
 (C<unknown signal args: x>), an undefined signal, a reference, an empty
 list, an unknown name or number (C<unknown signal 'FOO'>), and C<KILL> or
 C<STOP> (C<cannot handle signal>).  See L<Linux::Event::Signal> for the
-semantics, and what blocking the signals means for threads and child
-processes.
+semantics, and what catching the signals means for the program, its
+threads and its child processes.
 
 =head1 CHILD PROCESSES
 
@@ -667,9 +667,9 @@ C<< $waker->signal >> works and wakes the parent; C<< $waker->drain >>
 croaks (it would take the parent's wakeups).  A new loop created in the
 child works normally.  See F<examples/fork_workers.pl>.
 
-Signals subscribed with L</signal> are blocked while subscribed and given
-back afterwards; which child processes inherit them blocked is described in
-L<Linux::Event::Signal/CHILD PROCESSES>.
+A forked child does not catch the signals its parent subscribed: it starts
+with the dispositions and the mask the program had before its
+subscriptions (L<Linux::Event::Signal/CHILD PROCESSES>).
 
 =head1 DIFFERENCES FROM UPSTREAM 0.007
 

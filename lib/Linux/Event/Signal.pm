@@ -22,7 +22,7 @@ __END__
 
 =head1 NAME
 
-Linux::Event::Signal - signal subscriptions through signalfd, and their adaptor object
+Linux::Event::Signal - signal subscriptions through the loop, and their adaptor object
 
 =head1 SYNOPSIS
 
@@ -94,9 +94,10 @@ L<Linux::Event/DIFFERENCES FROM UPSTREAM 0.007>.)
 =back
 
 The callback is called as C<< $cb->($loop, $signo, $count, $data) >>, where
-C<$count> is how many of that signal arrived since the last dispatch
-(ordinary signals coalesce in the kernel; real-time signals queue, so their
-count can be above 1).  Within one dispatch cycle signals are delivered in
+C<$count> is how many of that signal arrived since the last dispatch: an
+ordinary signal coalesces, as the kernel coalesces it, so its count is 1
+however often it arrived; a real-time signal queues, so its count is the
+number of arrivals.  Within one dispatch cycle signals are delivered in
 ascending signal number.
 
 There is one handler per signal: a later subscription for the same signal
@@ -105,62 +106,104 @@ an adaptor object of the same loop) either was made.  A subscription whose
 signals have all been taken over this way reports C<is_active> 0 and its
 C<cancel> returns 0; C<cancel> never removes a replacement.
 
-The loop uses one signalfd, created on first use.  A subscribed signal is
-blocked so that it arrives through it: while subscribed, a C<%SIG> handler
-for it is not called and its default action does not happen; the loop takes
-the signal.  Other signals keep their C<%SIG> handlers, which the loop runs
-promptly even while it waits (see L<Linux::Event::Loop/stop>).
+=head2 How a signal reaches the loop
+
+A subscribed signal is caught: the loop installs a C signal handler for it
+with sigaction(2) (in the process, so whichever thread the kernel picks
+takes it), and the handler only counts the arrival and wakes the loop
+through an eventfd, which the loop makes on its first subscription and
+keeps for its lifetime.  The loop then calls the callback in its next
+cycle, in the thread that runs it.  The signal mask is never changed.
+
+What this means for the program:
+
+=over 4
+
+=item *
+
+While subscribed, the signal's C<%SIG> handler is not called and its
+default action does not happen (Ctrl-C does not end a program that
+subscribes to C<INT>); the loop takes the signal.  Other signals keep their
+C<%SIG> handlers, which the loop runs promptly even while it waits (see
+L<Linux::Event::Loop/stop>).
+
+=item *
+
+Like a C<%SIG> handler, a subscribed signal interrupts a C<sleep> or a
+C<select> in the program's code (they return early), as it does every
+system call that the kernel never restarts (see signal(7)); the others are
+restarted (the handler is installed with C<SA_RESTART>).
+
+=item *
+
+The subscription owns the signal's disposition while it exists.  Assigning
+to C<$SIG{NAME}> for a subscribed signal (or calling
+C<POSIX::sigaction>) takes the signal away from the loop, until the next
+C<< $loop->signal >> call for it takes it back.
+
+=item *
+
+A signal the program blocks itself (C<POSIX::sigprocmask>) stays pending in
+the kernel while it is blocked, and reaches the loop when the program
+unblocks it.
+
+=item *
+
+A C<SIGSEGV>, C<SIGBUS>, C<SIGFPE>, C<SIGILL>, C<SIGTRAP> or C<SIGSYS> that
+reports a real fault of the program (not one sent by C<kill>) is not taken
+by the loop: it takes its default action and ends the process (returning
+from the handler would repeat the fault forever).
+
+=back
+
+=head2 Giving signals back
 
 When the last subscription for a signal goes (cancelled, or its loop freed,
-also at global destruction), the signal is given back: an arrival that is
-still pending is consumed (it came while the loop had it), then its mask bit
-returns to what it was before the first subscription, so its C<%SIG> handler
-and its default action (Ctrl-C ending the program) work again.  A signal
-the program had blocked itself stays blocked.  The subscriptions are counted
-per process: while another loop still subscribes to the signal, it stays
-blocked.
+also at global destruction), the signal is given back: the disposition the
+loop found when it took the signal comes back, so a C<%SIG> handler set
+before the subscription runs again, an ignored signal is ignored again,
+and a signal with its default action (Ctrl-C ending the program) acts
+again.  If the program set another disposition meanwhile, that one stays.
+An arrival that the loop has not dispatched yet is dropped (it came while
+the loop had the signal).  The subscriptions are counted per process: while
+another loop still subscribes to the signal, the loop keeps it.
 
 =head1 CHILD PROCESSES
 
-A child process starts with the signal mask the program had before its first
-subscription where the fork goes through the C library's fork handlers and
-nothing sets the mask again afterwards: commands run by backticks (C<qx>) and
-by piped opens (C<open> with C<-|> or C<|->) get the original mask.
+A child process starts with the signal mask the program has, and no
+subscribed signal is blocked in it, so the children of C<fork>, C<system>,
+backticks (C<qx>), piped opens and C<exec> start with the mask the program
+had before any subscription.
 
-Perl's own C<fork> and C<system> are different: perl blocks signals around
-the fork and, in the child, sets the mask the parent had at that moment,
-with the subscribed signals blocked.  A child of C<fork>, and a command run
-by C<system>, therefore start with the subscribed signals blocked (a command
-started with C<INT> blocked cannot be stopped with Ctrl-C).  A bare C<exec>
-(without a fork) keeps the mask it has as well.  Cancel the subscriptions
-before C<exec> (the mask is given back then), or, to give a forked child the
-usual behaviour, unblock them in the child before C<exec>:
+A child made by C<fork> (also the child that C<system>, backticks and
+piped opens make before they exec) gets back, at once, the dispositions the
+program had before its subscriptions: the loop's handler is gone in it, its
+C<%SIG> handlers and default actions work, and nothing the child receives
+reaches the parent's loop.  So Ctrl-C ends a command that C<system> runs
+(C<system> itself ignores C<INT> in the parent while it waits, as
+C<system> always does).  A forked child may make its own loop and subscribe
+there.
 
-  use POSIX qw(SIGINT SIGTERM SIG_UNBLOCK);
-
-  my $pid = fork // die "fork: $!";
-  if (!$pid) {
-      POSIX::sigprocmask(SIG_UNBLOCK, POSIX::SigSet->new(SIGINT, SIGTERM));
-      exec @command or POSIX::_exit(127);
-  }
+C<exec> gives a caught signal its default action, as it always does.  A
+signal that the program ignored (C<$SIG{HUP} = 'IGNORE'>) before it
+subscribed is therefore not ignored in a program started by a bare C<exec>
+(without a fork) while the subscription exists: cancel the subscriptions
+before C<exec> to give the exec'd program what the program had.
 
 =head1 THREADS
 
-The signal mask is per thread.  The loop blocks a signal in the thread that
-subscribes to it, and ithreads inherit the mask of the thread that creates
-them: subscribe before starting threads, and a process-directed signal can
-only be taken through the loop's signalfd, whichever thread it is sent from.
-A thread started before the subscription does not block the signal, and the
-kernel may deliver the signal to it instead (running its default action or
-C<%SIG> handler).  Giving a signal back (see L</DESCRIPTION>) unblocks it in
-the thread that gives it back, the loop's; threads started while it was
-subscribed keep it blocked.
+Dispositions belong to the process, so a subscribed signal reaches the loop
+whichever thread the kernel delivers it to, also a thread started before
+the subscription, and the callback runs in the thread that runs the loop.
+No thread's mask is changed.
 
 =head1 TWO LOOPS, ONE SIGNAL
 
-If two loops subscribe to the same signal, both signalfds report it and the
-first loop to read takes it: each arrival is delivered to exactly one of the
-loops.  Subscribe each signal in one loop only.
+If two loops (in one thread or in different ithreads) subscribe to the same
+signal, the handler wakes both and the first loop to take the arrivals gets
+them: each arrival is delivered to exactly one of the loops.  Subscribe
+each signal in one loop only.  At most 256 loops of a process can hold
+signal subscriptions at the same time (a further one croaks).
 
 =head1 METHODS
 
@@ -176,8 +219,8 @@ C<loop> are inherited from L<Linux::Event::Adaptor>).
 Returns an adaptor for C<$loop>; it keeps only a weak reference to the loop.
 Croaks on an odd number of arguments, a missing C<loop> or one that is not a
 L<Linux::Event::Loop>, and unknown arguments (C<unknown args: x>).  Every
-adaptor of a loop shares that loop's one signalfd and its one handler per
-signal with C<< $loop->signal >>.
+adaptor of a loop shares that loop's one handler per signal with
+C<< $loop->signal >>.
 
 =head2 loop
 
@@ -195,8 +238,8 @@ croaks; croaks too when the loop is gone.
 =head1 SEE ALSO
 
 L<Linux::Event::Signal::Subscription>, L<Linux::Event::Loop>,
-L<Linux::Event>, signalfd(2), signal(7),
-sigprocmask(2); F<examples/signals.pl> and F<examples/stop_from_sig.pl> in
+L<Linux::Event>, signal(7), sigaction(2),
+eventfd(2); F<examples/signals.pl> and F<examples/stop_from_sig.pl> in
 the distribution.
 
 =head1 AUTHOR

@@ -13,7 +13,7 @@ our @EXPORT_OK = qw(
     now run_until run_for
     croaks croaks_here same_ref
     new_pipe new_socketpair fd_open pipe_works fd_count status_kb rss_kb
-    is_blocked send_at kill_me_later have_pidfd
+    is_blocked sig_masks is_caught is_ignored send_at kill_me_later have_pidfd
     in_child report read_report $REPORT status_text run_with_timeout
 );
 
@@ -138,6 +138,25 @@ sub is_blocked ($signo) {
         or die "sigprocmask: $!";
     return $old->ismember($signo) ? 1 : 0;
 }
+
+# The signal masks of a /proc/PID/status text (default: this thread's own),
+# as numbers: { SigBlk => ..., SigCgt => ..., SigIgn => ..., SigPnd => ..., ShdPnd => ... }
+# (bit N-1 is signal N; SigBlk and SigPnd are the reading thread's).
+sub sig_masks ($text = undef) {
+    if (!defined $text) {
+        open(my $fh, '<', '/proc/thread-self/status') or die "open /proc/thread-self/status: $!";
+        $text = do { local $/; <$fh> };
+    }
+    no warnings 'portable';
+    my %m = $text =~ /^(SigBlk|SigCgt|SigIgn|SigPnd|ShdPnd):\s*([0-9a-f]+)/mg;
+    die "no signal masks in: $text" unless keys %m == 5;
+    $_ = hex for values %m;
+    return \%m;
+}
+
+# Does the process catch signal $signo (a handler is installed)?  Is it ignored?
+sub is_caught ($signo)  { sig_masks()->{SigCgt} & (1 << ($signo - 1)) ? 1 : 0 }
+sub is_ignored ($signo) { sig_masks()->{SigIgn} & (1 << ($signo - 1)) ? 1 : 0 }
 
 # Fork a child that sends $sig to us at each absolute monotonic time in @at; returns its pid.
 sub send_at ($sig, @at) {

@@ -353,7 +353,7 @@ sub unwatch_process {
     return;
 }
 
-# All children at once: SIGCHLD through signalfd, then waitpid(-1) until
+# All children at once: SIGCHLD through the loop, then waitpid(-1) until
 # none is left, handing each to its own watch (if any) and to this one.
 sub _watch_all_kids {
     my ($self, $code) = @_;
@@ -457,15 +457,15 @@ when the timer is set).
 
 =item *
 
-C<watch_signal> / C<unwatch_signal> on the loop's signalfd
-(L<Linux::Event::Loop/signal>).  Several raises between two cycles call the
+C<watch_signal> / C<unwatch_signal> through the loop's signal
+subscriptions (L<Linux::Event::Loop/signal>).  Several raises between two cycles call the
 callback once.
 
 =item *
 
 C<watch_process> on a pidfd (L<Linux::Event::Loop/pid>); the callback gets
 C<($pid, $status)> with the raw wait status.  C<watch_process(0, ...)>
-watches every child through C<SIGCHLD> (on the signalfd) and C<waitpid(-1)>;
+watches every child through C<SIGCHLD> (through the loop) and C<waitpid(-1)>;
 while it is installed, children that also have their own watch are handed
 to both.  A watched process that something else reaped first (a
 C<waitpid> elsewhere) is reported with the status C<-1>.
