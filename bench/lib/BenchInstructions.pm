@@ -36,29 +36,37 @@ sub have_valgrind {
     return undef;
 }
 
-# Instructions one run of `@cmd` executed (callgrind's "Collected" total),
-# or (undef, why).
+# Instructions one run of `@cmd` executed (callgrind's "Collected" total)
+# and the RESULT line's fields, or (undef, why).
 sub count_run {
     my ($valgrind, @cmd) = @_;
-    my $log = "/tmp/bench-callgrind-$$.log";
+    my ($log, $out) = ("/tmp/bench-callgrind-$$.log", "/tmp/bench-callgrind-$$.out");
     my $pid = fork // die "fork: $!\n";
     if (!$pid) {
-        open STDOUT, '>', '/dev/null' or POSIX::_exit(127);
+        open STDOUT, '>', $out or POSIX::_exit(127);
         open STDERR, '>', $log or POSIX::_exit(127);
         # the same hash order in every run: the count must not depend on it
         @ENV{qw(PERL_HASH_SEED PERL_PERTURB_KEYS)} = (0, 0);
-        exec $valgrind, '--tool=callgrind', '--callgrind-out-file=/dev/null', @cmd
+        # as many fds as the hard limit allows, as bench/run does (idle-fds)
+        exec 'sh', '-c', 'ulimit -n 30000 2>/dev/null || ulimit -n "$(ulimit -H -n)" 2>/dev/null; exec "$@"',
+            'sh', $valgrind, '--tool=callgrind', '--callgrind-out-file=/dev/null', @cmd
             or POSIX::_exit(127);
     }
     waitpid $pid, 0;
     my $status = $?;
-    open my $fh, '<', $log or return (undef, "no valgrind output");
-    my $text = do { local $/; <$fh> };
-    close $fh;
-    unlink $log;
+    my ($text, $result) = map { slurp($_) } $log, $out;
+    unlink $log, $out;
     my ($n) = $text =~ /Collected\s*:\s*(\d+)/;
-    return (undef, "exit status $status") if $status || !defined $n;
-    return $n;
+    my ($line) = $result =~ /^RESULT (.*)$/m;
+    my %r = map { split /=/, $_, 2 } split ' ', $line // '';
+    return (undef, "exit status $status") if $status || !defined $n || ($r{status} // '') ne 'ok';
+    return ($n, \%r);
+}
+
+sub slurp {
+    open my $fh, '<', $_[0] or return '';
+    local $/;
+    return <$fh> // '';
 }
 
 # Instructions per operation of one implementation on one workload:
@@ -68,13 +76,13 @@ sub measure_instructions {
     my $valgrind = have_valgrind() or return { error => 'valgrind not installed' };
     my @base = ($a{perl}, @{ $a{inc} }, "$a{bench}/lib/impl_$a{impl}.pl", $a{workload});
     my @args = map { "$_=$a{args}{$_}" } sort keys %{ $a{args} || {} };
-    my @t;
+    my (@t, $r);
     for my $n ($a{n}, $FACTOR * $a{n}) {
-        my ($c, $why) = count_run($valgrind, @base, $n, @args);
-        return { error => $why } unless defined $c;
+        (my $c, $r) = count_run($valgrind, @base, $n, @args);
+        return { error => $r } unless defined $c;
         push @t, $c;
     }
-    return { n => $a{n}, per_op => ($t[1] - $t[0]) / (($FACTOR - 1) * $a{n}) };
+    return { n => $a{n}, fds => $r->{fds}, per_op => ($t[1] - $t[0]) / (($FACTOR - 1) * $a{n}) };
 }
 
 # Measures everything and returns ([title, header, rows...] per workload,
@@ -104,7 +112,9 @@ sub instruction_tables {
                          defined $ab ? sprintf('%.0f', $ab) : '-',
                          defined $x ? sprintf('%.2f', $x) : '-'];
         }
-        my $what = join ', ', "N=$n and " . $FACTOR * $n, map { "$_=$args->{$_}" } sort keys %$args;
+        my $fds = $r{ours}{fds} // $r{ev}{fds};      # as many as the fd limit allowed
+        my $what = join ', ', "N=$n and " . $FACTOR * $n,
+            map { "$_=" . ($_ eq 'fds' && defined $fds ? $fds : $args->{$_}) } sort keys %$args;
         push @tables, ["$wl->{name}: user-space instructions per operation, callgrind ($what)",
                        ['implementation', 'instr/op', 'loop instr above floor', 'above floor ×EV'],
                        @rows];
