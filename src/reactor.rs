@@ -870,6 +870,29 @@ mod tests {
     }
 
     #[test]
+    fn next_ready_with_hands_each_ready_source_and_skips_removed_ones() {
+        let mut r = Reactor::<&str, ()>::new().unwrap();
+        let (rd1, wr1) = pipe();
+        let (rd2, wr2) = pipe();
+        let t1 = ok(r.watch(rd1.as_raw_fd(), READ, "one"));
+        let t2 = ok(r.watch(rd2.as_raw_fd(), READ, "two"));
+        write(&wr1);
+        write(&wr2);
+        r.wait(Some(0)).unwrap();
+        let payload = |s: &Source<&'static str>| match s {
+            Source::Io { payload, .. } => *payload,
+            _ => "not an I/O watcher",
+        };
+        let first = r.next_ready_with(|ready, s| (ready.token, payload(s)));
+        let (tf, pf) = first.unwrap().unwrap();
+        assert!(tf == t1 && pf == "one" || tf == t2 && pf == "two");
+        // The other one is removed before its turn: it is not handed out.
+        let other = if tf == t1 { t2 } else { t1 };
+        assert!(r.unwatch(other).is_some());
+        assert!(r.next_ready_with(|ready, _| ready.token).unwrap().is_none());
+    }
+
+    #[test]
     fn unread_hands_the_rest_of_a_delivery_out_again() {
         let mut r = Reactor::<&str, ()>::new().unwrap();
         let (rd, wr) = pipe();
