@@ -70,7 +70,7 @@ sub slurp {
 }
 
 # Instructions per operation of one implementation on one workload:
-# { per_op => ..., n => N } or { error => ... }.
+# { per_op => ..., n => N, fds => idle fds watched } or { error => ... }.
 sub measure_instructions {
     my (%a) = @_;       # bench, inc, perl, impl, workload, n, args
     my $valgrind = have_valgrind() or return { error => 'valgrind not installed' };
