@@ -20,6 +20,9 @@ sub new {
     $self->{queue}   = [];
     $self->{io}      = {};     # fd => io state
     $self->{timers}  = {};     # id => timer state
+    $self->{slots}   = [];     # slot => armed timer (see _arm)
+    $self->{free}    = [];     # free slots
+    $self->{tcbs}    = [];     # slot => its engine callback
     $self->{watched} = 0;      # io states with an engine watcher
     $self->{seq}     = 0;
     return $self;
@@ -144,27 +147,82 @@ sub _drop_io {
 
 # ---- timers ---------------------------------------------------------------------
 
-sub timer     { _timer($_[0], 0, $_[1], $_[2]) }
-sub recurring { _timer($_[0], 1, $_[1], $_[2]) }
-
 # A timer is an array, and is itself what the engine queues when it fires:
-# [ queued, TIMER, id, cb, after, recurring, gen, due, armed, eid, fired ].
-# due is when it should fire (CLOCK_MONOTONIC seconds), armed the deadline
-# of its engine timer (undef when it has none).  "again"
-# (Mojo::IOLoop::Stream calls it on every read and write) only moves due
-# later, and the engine timer, when it fires early, re-arms itself for the
-# rest.  gen changes with "again" and "remove"; fired is the gen it fired
-# in, so a firing queued for an old schedule is skipped.
+# [ queued, TIMER, id, cb, after, recurring, gen, due, armed, eid, fired,
+# slot ], made at its full length (growing it would reallocate).  due is
+# when it should fire (CLOCK_MONOTONIC seconds), armed the deadline of its
+# engine timer (undef when it has none).  "again" (Mojo::IOLoop::Stream
+# calls it on every read and write) only moves due later, and the engine
+# timer, when it fires early, re-arms itself for the rest.  gen changes
+# with "again" and "remove"; fired is the gen it fired in, so a firing
+# queued for an old schedule is skipped.
+#
+# The engine calls a timer back with the loop alone, so each armed timer
+# needs a callback of its own.  Making and freeing a closure per timer is
+# what a zero-delay timer costs most, so the closures are kept: closure
+# number i serves whichever timer is in slot i, and a slot is free again
+# once its timer fired for good or was removed.
 use constant { T_ID => 2, T_CB => 3, T_AFTER => 4, T_REC => 5, T_GEN => 6,
-               T_DUE => 7, T_ARMED => 8, T_EID => 9, T_FIRED => 10 };
+               T_DUE => 7, T_ARMED => 8, T_EID => 9, T_FIRED => 10, T_SLOT => 11 };
+use constant MONO => CLOCK_MONOTONIC;    # a constant sub of Time::HiRes is a call
 
-sub _timer {
-    my ($self, $recurring, $after, $cb) = @_;
+sub timer {
+    my ($self, $after, $cb) = @_;
     my $id = 't' . ++$self->{seq};
-    my $t = $self->{timers}{$id} = [0, TIMER, $id, $cb, $after, $recurring, 1,
-        clock_gettime(CLOCK_MONOTONIC) + $after];
-    eval { _arm($self->{le}, $self->{queue}, $t); 1 } or _refused($self);    # _forked arms it
+    my $due = clock_gettime(MONO) + $after;
+    my $t = $self->{timers}{$id} = [0, TIMER, $id, $cb, $after, 0, 1, $due, undef, undef, 0, undef];
+    eval { _arm($self, $t); 1 } or _refused($self);    # _forked arms it
     return $id;
+}
+
+sub recurring {
+    my $self = shift;
+    my $id = $self->timer(@_);
+    $self->{timers}{$id}[T_REC] = 1;
+    return $id;
+}
+
+# Arms the engine timer of $t for its due time, in a slot of its own.
+sub _arm {
+    my ($self, $t) = @_;
+    my $i = $t->[T_SLOT] //= do { my $f = $self->{free}; @$f ? pop @$f : scalar @{ $self->{slots} } };
+    $self->{slots}[$i] = $t;
+    my $cb = $self->{tcbs}[$i] //= _slot_cb(@$self{qw(slots free queue)}, $i);
+    $t->[T_EID] = $self->{le}->at($t->[T_ARMED] = $t->[T_DUE], $cb);
+    return;
+}
+
+# The engine callback of slot $i.
+sub _slot_cb {
+    my ($slots, $free, $q, $i) = @_;
+    return sub {
+        my $t = $slots->[$i] or return;
+        if ($t->[T_DUE] > $t->[T_ARMED]) {          # moved by "again"
+            $t->[T_EID] = $_[0]->at($t->[T_ARMED] = $t->[T_DUE], __SUB__);
+            return;
+        }
+        $t->[T_FIRED] = $t->[T_GEN];
+        push @$q, $t unless $t->[0]++;
+        if ($t->[T_REC]) {
+            $t->[T_DUE] = clock_gettime(MONO) + $t->[T_AFTER];
+            $t->[T_EID] = $_[0]->at($t->[T_ARMED] = $t->[T_DUE], __SUB__);
+        }
+        else {
+            $t->[T_ARMED] = $t->[T_SLOT] = $slots->[$i] = undef;
+            push @$free, $i;
+        }
+    };
+}
+
+# Takes $t off the engine's timer heap and frees its slot.
+sub _disarm {
+    my ($self, $t) = @_;
+    return unless defined $t->[T_ARMED];
+    $self->{le}->cancel($t->[T_EID]);
+    my $i = $t->[T_SLOT];
+    $self->{slots}[$i] = $t->[T_ARMED] = $t->[T_SLOT] = undef;
+    push @{ $self->{free} }, $i;
+    return;
 }
 
 # An engine call failed: in a forked child, move to a new engine loop
@@ -177,38 +235,21 @@ sub _refused {
     return;
 }
 
-sub _arm {
-    my ($le, $q, $t) = @_;
-    $t->[T_ARMED] = $t->[T_DUE];
-    $t->[T_EID] = $le->at($t->[T_DUE], sub {
-        if ($t->[T_DUE] > $t->[T_ARMED]) {          # moved by "again"
-            $t->[T_ARMED] = $t->[T_DUE];
-            $t->[T_EID] = $_[0]->at($t->[T_DUE], __SUB__);
-            return;
-        }
-        $t->[T_FIRED] = $t->[T_GEN];
-        push @$q, $t unless $t->[0]++;
-        if ($t->[T_REC]) {
-            $t->[T_ARMED] = $t->[T_DUE] = clock_gettime(CLOCK_MONOTONIC) + $t->[T_AFTER];
-            $t->[T_EID] = $_[0]->at($t->[T_DUE], __SUB__);
-        }
-        else {
-            undef $t->[T_ARMED];
-        }
-    });
-    return;
-}
-
+# "now" is read once per tick, as libev's ev_now is (a stream calls again
+# twice per message): from the first "again" after the engine returned
+# until the tick's callbacks are done; outside a tick, every time.
 sub again {
     my ($self, $id, $after) = @_;
     my $t = $self->{timers}{$id} or Carp::croak('Timer not active');
     $t->[T_AFTER] = $after if defined $after;
     $t->[T_GEN]++;
-    $t->[T_DUE] = clock_gettime(CLOCK_MONOTONIC) + $t->[T_AFTER];
+    my $now = $self->{now};       # 0 in a tick before it is read, undef outside
+    $now ||= defined $now ? ($self->{now} = clock_gettime(MONO)) : clock_gettime(MONO);
+    $t->[T_DUE] = $now + $t->[T_AFTER];
     return if defined $t->[T_ARMED] && $t->[T_ARMED] <= $t->[T_DUE];
     eval {
         $self->{le}->cancel($t->[T_EID]) if defined $t->[T_ARMED];
-        _arm($self->{le}, $self->{queue}, $t);
+        _arm($self, $t);
         1;
     } or _refused($self);           # _forked arms it
     return;
@@ -242,7 +283,7 @@ sub remove {
     }
     my $t = delete $self->{timers}{$what} or return !!0;
     $t->[T_GEN] = 0;
-    eval { $self->{le}->cancel($t->[T_EID]) if defined $t->[T_ARMED]; 1 } or _refused($self);
+    eval { _disarm($self, $t); 1 } or _refused($self);
     return !!1;
 }
 
@@ -252,7 +293,7 @@ sub reset {
     $self->_drop_io($_) for values %{ $self->{io} };
     for my $t (values %{ $self->{timers} }) {
         $t->[T_GEN] = 0;
-        $self->{le}->cancel($t->[T_EID]) if defined $t->[T_ARMED];
+        _disarm($self, $t);
     }
     $self->{le}->cancel(delete $self->{tick_armed}) if defined $self->{tick_armed};
     @{ $self->{queue} } = ();
@@ -290,6 +331,7 @@ sub _run {
     my ($self, $once) = @_;
     my ($q, $le) = @$self{qw(queue le)};
     my $ran = 0;
+    local $self->{now};             # see again
     while ($self->{running} && !($once && $ran)) {
         return $self->stop
             unless @$q || $self->{watched} || %{ $self->{timers} } || $self->{next_tick};
@@ -298,6 +340,7 @@ sub _run {
             $le = $self->{le};
             next;
         };
+        $self->{now} = 0;
         # Each callback is called as Mojo::Reactor::Poll's _try calls it.
         while (my $e = shift @$q) {
             $e->[0] = 0;
@@ -330,6 +373,7 @@ sub _run {
                 }
             }
         }
+        $self->{now} = undef;
     }
     return;
 }
@@ -349,7 +393,7 @@ sub _forked {
         $s->{kmode} = $s->{mode};
     }
     for my $t (values %{ $self->{timers} }) {
-        _arm($le, $self->{queue}, $t) if defined $t->[T_ARMED];
+        $t->[T_EID] = $le->at($t->[T_ARMED], $self->{tcbs}[ $t->[T_SLOT] ]) if defined $t->[T_ARMED];
     }
     _arm_tick($self) if defined delete $self->{tick_armed};
     return;
