@@ -50,11 +50,12 @@ sub watch {
     my $diff = $mode ^ $s->{mode} or return $self;
     # The two switches of a stream's every write, first and short: write
     # interest off while the kernel was not asked for it, and write
-    # interest on for a handle known writable (see below).
-    if ($diff == 2 && !($s->{kmode} & 2) && $s->{w} && (!$write || $s->{wok})) {
+    # interest on for a handle known writable (see below).  wok implies
+    # an engine watcher.
+    if ($diff == 2 && $s->{wok} && !($s->{kmode} & 2)) {
         if ($write) {
             my $e = $s->{we};
-            push @{ $self->{queue} }, $e unless $e->[0]++;
+            push @{ $e->[2] }, $e unless $e->[0]++;
         }
         $s->{mode} = $mode;
         return $self;
@@ -103,6 +104,7 @@ sub _mode {
     if (!$mode) {                 # nothing wanted: no engine watcher at all
         $w->cancel;
         $s->{w} = undef;
+        $s->{wok} = 0;
         $self->{watched}--;
     }
     elsif (!$w) {
@@ -123,7 +125,7 @@ sub _mode {
 # One state per handle: { fh, cb, w (engine watcher), mode (what Mojo
 # asked for: 1 read, 2 write), kmode (what the engine watches), wok (the
 # kernel reported it writable), live }, its queue entry for a write
-# callback due without the kernel, [ queued, state ], and its two engine
+# callback due without the kernel, [ queued, state, queue ], and its two engine
 # callbacks, which call the reactor callback (see HOW IT RUNS in the POD).
 # Those hold the state and the reactor weakly: they are held by the state.
 sub _io_state {
@@ -131,7 +133,7 @@ sub _io_state {
     my $s = { fh => $handle, cb => undef, w => undef, mode => 0, kmode => 0, live => 1 };
     Scalar::Util::weaken(my $ws = $s);
     Scalar::Util::weaken(my $r = $self);
-    Scalar::Util::weaken(($s->{we} = [0, $s])->[1]);
+    Scalar::Util::weaken(($s->{we} = [0, $s, $self->{queue}])->[1]);
     $s->{on_read} = sub {
         $r->{ran}++;
         eval { $ws->{cb}->($r, 0); 1 } or $r->emit(error => "I/O watcher failed: $@");
@@ -169,11 +171,16 @@ sub _drop_io {
 use constant { T_ID => 0, T_CB => 1, T_AFTER => 2, T_REC => 3, T_DUE => 4,
                T_ARMED => 5, T_EID => 6, T_SLOT => 7 };
 
+# _arm, inline: this is the hot path of every timer.
 sub timer {
     my ($self, $after, $cb) = @_;
     my $id = 't' . ++$self->{seq};
-    my $t = $self->{timers}{$id} = [$id, $cb, $after, 0, clock_gettime(MONO) + $after, undef, undef, undef];
-    eval { _arm($self, $t); 1 } or _refused($self);    # _forked arms it
+    my $f = $self->{free};
+    my $i = @$f ? pop @$f : scalar @{ $self->{slots} };
+    my $due = clock_gettime(MONO) + $after;
+    my $t = $self->{slots}[$i] = $self->{timers}{$id} = [$id, $cb, $after, 0, $due, $due, undef, $i];
+    my $tcb = $self->{tcbs}[$i] //= _slot_cb($self, $i);
+    eval { $t->[T_EID] = $self->{le}->at($due, $tcb); 1 } or _refused($self);    # _forked arms it
     return $id;
 }
 
@@ -247,16 +254,23 @@ sub again {
     my ($self, $id, $after) = @_;
     my $t = $self->{timers}{$id} or Carp::croak('Timer not active');
     $t->[T_AFTER] = $after if defined $after;
-    my $now = $self->{now};       # 0 in a tick before it is read, undef outside
-    $now ||= defined $now ? ($self->{now} = clock_gettime(MONO)) : clock_gettime(MONO);
-    my $due = $t->[T_DUE] = $now + $t->[T_AFTER];
-    return if defined $t->[T_ARMED] && $t->[T_ARMED] <= $due;
+    # An active timer is always armed (a one-shot one is no longer active
+    # when it fires).
+    return if $t->[T_ARMED] <= ($t->[T_DUE] = ($self->{now} || _now($self)) + $t->[T_AFTER]);
     eval {
-        $self->{le}->cancel($t->[T_EID]) if defined $t->[T_ARMED];
+        $self->{le}->cancel($t->[T_EID]);
         _arm($self, $t);
         1;
     } or _refused($self);           # _forked arms it
     return;
+}
+
+# now is 0 in a tick before it is read, undef outside a tick.
+sub _now {
+    my $self = shift;
+    my $now = clock_gettime(MONO);
+    $self->{now} = $now if defined $self->{now};
+    return $now;
 }
 
 sub next_tick {
@@ -353,7 +367,7 @@ sub _run {
     local $self->{now} = 0;         # see again
     while ($self->{running} && !($once && $self->{ran} != $ran)) {
         return $self->stop
-            unless @$q || $self->{watched} || %{ $self->{timers} } || $self->{next_tick};
+            unless $self->{watched} || @$q || %{ $self->{timers} } || $self->{next_tick};
         $self->{in_engine} = 1;
         my $ok = eval { $self->{le}->run_once(@$q ? 0 : undef); 1 };
         $self->{in_engine} = 0;
