@@ -339,6 +339,7 @@ sub start {
     my $self = shift;
     local $self->{running} = ($self->{running} || 0) + 1;
     _run($self, 0);
+    $self->{now} &&= 0;             # nested: the outer tick's time is old now
     return;
 }
 
@@ -351,6 +352,7 @@ sub one_tick {
     my $self = shift;
     local $self->{running} = 1 unless $self->{running};
     _run($self, 1);
+    $self->{now} &&= 0;             # nested: the outer tick's time is old now
     return;
 }
 
@@ -517,7 +519,8 @@ short string, unique within the reactor.
 
 Restarts an active timer from now, with a new delay if one is given (which
 also becomes the period of a recurring timer).  Croaks C<Timer not active>
-otherwise.
+otherwise.  In a callback, "now" is read once per tick, much as
+L<Mojo::Reactor::EV> uses libev's loop time (see L</HOW IT RUNS>).
 
 =head2 next_tick
 
@@ -552,17 +555,33 @@ watched.  C<is_running> is true while C<start> or C<one_tick> runs.
 
 =head1 HOW IT RUNS
 
-The engine never calls Mojolicious code itself: its callbacks only queue
-what became ready, and C<one_tick> calls the reactor callbacks after the
-engine returned.  That lets a callback call C<one_tick> again (the engine
-loop itself cannot be re-entered), and means a watcher or timer that an
-earlier callback of the same tick removed (or C<reset>) is not called.
+The engine calls the reactor callbacks itself, each wrapped as
+L<Mojo::Reactor::Poll> wraps them (a callback that dies reaches the
+C<error> event), in the order it finds them ready: I/O first, then due
+timers and C<next_tick>.  A watcher or timer that an earlier callback of the
+same tick removed (or C<reset>) is not called.
 
-Writing is the other difference.  When write interest is switched on
+An engine loop cannot run inside one of its own callbacks, and a reactor
+callback may call C<one_tick> (or C<start>).  When it does, the reactor
+moves every watcher, timer and pending C<next_tick> to a new engine loop
+and runs that one; the old loop finishes its cycle with nothing of the
+reactor left on it.  Nothing is lost: handles are watched level-triggered,
+so what was ready on the old loop is reported again on the new one, and
+timers keep their deadlines.  This costs a new epoll set and one
+C<epoll_ctl> per watched handle, once per nesting; Mojolicious itself does
+not nest (its blocking L<Mojo::UserAgent> uses a reactor of its own).
+
+Timers never cost a closure each: the engine callbacks of timers are kept
+and reused.  L</again> reads the clock once per tick, as libev's C<again>
+uses C<ev_now>: a timer restarted late in a long tick counts from the
+first restart of that tick, never from before the tick's wait ended.
+
+Writing is the other difference from Poll and EV.  When write interest is switched on
 (C<watch($handle, $r, 1)>) for a handle that the kernel has already
 reported writable and whose last write callback switched write interest off
 again (it wrote all it had, as L<Mojo::IOLoop::Stream> does), the write
-callback is queued at once, in the same tick, instead of asking the kernel
+callback is queued, to be called in the same tick after the engine's
+callbacks, instead of asking the kernel
 and waiting for the next one; only if that callback leaves write interest
 on (the kernel's buffer was full) is the kernel asked.  So a stream's write
 costs no C<epoll_ctl> and no extra tick.  A write callback can therefore
