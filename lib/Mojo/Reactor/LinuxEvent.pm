@@ -24,7 +24,7 @@ sub new {
     $self->{watched}   = 0;      # io states with an engine watcher
     $self->{seq}       = 0;
     $self->{ran}       = 0;      # reactor callbacks called so far
-    $self->{in_engine} = 0;      # inside the engine loop's run_once
+    $self->{in_engine} = 0;      # inside _run (so maybe inside the engine loop)
     return $self;
 }
 
@@ -361,19 +361,18 @@ sub one_tick {
 # callback due without the kernel) is queued and called after it returns.
 sub _run {
     my ($self, $once) = @_;
-    # Called from a callback that the engine called: the engine loop
-    # cannot run again inside itself, so everything moves to a new one.
+    # Called from a callback (which the engine may have called): the
+    # engine loop cannot run inside itself, so everything moves to a new
+    # one.
     if ($self->{in_engine}) { $self->{pid} == $$ ? _move($self) : _forked($self) }
+    local $self->{in_engine} = 1;
     my $q = $self->{queue};
     my $ran = $self->{ran};
     local $self->{now} = 0;         # see again
     while ($self->{running} && !($once && $self->{ran} != $ran)) {
         return $self->stop
             unless $self->{watched} || @$q || %{ $self->{timers} } || $self->{next_tick};
-        $self->{in_engine} = 1;
-        my $ok = eval { $self->{le}->run_once(@$q ? 0 : undef); 1 };
-        $self->{in_engine} = 0;
-        if (!$ok) {
+        if (!eval { $self->{le}->run_once(@$q ? 0 : undef); 1 }) {
             _refused($self);
             next;
         }
