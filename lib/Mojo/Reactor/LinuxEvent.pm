@@ -256,7 +256,10 @@ sub again {
     $t->[T_AFTER] = $after if defined $after;
     # An active timer is always armed (a one-shot one is no longer active
     # when it fires).
-    return if $t->[T_ARMED] <= ($t->[T_DUE] = ($self->{now} || _now($self)) + $t->[T_AFTER]);
+    # now is 0 in a tick before it is read, undef outside a tick.
+    my $now = $self->{now}
+        || (defined $self->{now} ? ($self->{now} = clock_gettime(MONO)) : clock_gettime(MONO));
+    return if $t->[T_ARMED] <= ($t->[T_DUE] = $now + $t->[T_AFTER]);
     eval {
         $self->{le}->cancel($t->[T_EID]);
         _arm($self, $t);
@@ -265,13 +268,6 @@ sub again {
     return;
 }
 
-# now is 0 in a tick before it is read, undef outside a tick.
-sub _now {
-    my $self = shift;
-    my $now = clock_gettime(MONO);
-    $self->{now} = $now if defined $self->{now};
-    return $now;
-}
 
 sub next_tick {
     my ($self, $cb) = @_;
