@@ -329,6 +329,21 @@ subtest 'writing more than the socket buffer holds' => sub {
     cmp_ok($full, '>', 0, "some of the $writes write callbacks found the buffer full ($full)");
 };
 
+subtest 'again is the first call in a forked child' => sub {
+    my $r = $CLASS->new;
+    my $fired;
+    my $id = $r->timer(3 => sub { $fired = time; shift->stop });
+    my $pid = fork // die "fork: $!";
+    if (!$pid) {
+        my $t0 = time;
+        my $ok = eval { $r->again($id, 0.05); $r->start; 1 };
+        POSIX::_exit($ok && $fired && $fired - $t0 < 2 ? 0 : 1);
+    }
+    waitpid($pid, 0);
+    is($? >> 8, 0, 'the restarted timer fires on its new, earlier deadline');
+    ok($r->remove($id), "the parent's timer is untouched");
+};
+
 subtest 'a forked child goes on with the reactor' => sub {
     # As Mojo::Server::Prefork's workers do with the manager's reactor.
     my $r = $CLASS->new;

@@ -255,8 +255,7 @@ sub again {
     my $t = $self->{timers}{$id} or Carp::croak('Timer not active');
     $t->[T_AFTER] = $after if defined $after;
     # An active timer is always armed (a one-shot one is no longer active
-    # when it fires).
-    # now is 0 in a tick before it is read, undef outside a tick.
+    # when it fires); now is 0 in a tick before it is read, undef outside.
     my $now = $self->{now}
         || (defined $self->{now} ? ($self->{now} = clock_gettime(MONO)) : clock_gettime(MONO));
     return if $t->[T_ARMED] <= ($t->[T_DUE] = $now + $t->[T_AFTER]);
@@ -267,7 +266,6 @@ sub again {
     } or _refused($self);           # _forked arms it
     return;
 }
-
 
 sub next_tick {
     my ($self, $cb) = @_;
@@ -408,7 +406,7 @@ sub _move {
     for my $t (values %{ $self->{timers} }) {
         next unless defined $t->[T_ARMED];
         $old->cancel($t->[T_EID]) unless $forked;
-        $t->[T_EID] = $le->at($t->[T_ARMED], $self->{tcbs}[ $t->[T_SLOT] ]);
+        $t->[T_EID] = $le->at($t->[T_ARMED] = $t->[T_DUE], $self->{tcbs}[ $t->[T_SLOT] ]);
     }
     if (defined(my $tick = delete $self->{tick_armed})) {
         $old->cancel($tick) unless $forked;
