@@ -248,6 +248,50 @@ subtest 'recursion' => sub {
     is($inner, 1, 'one_tick inside a callback dispatches new events');
 };
 
+subtest 'one_tick from a callback the engine called' => sub {
+    # The engine loop cannot run inside itself: a nested one_tick goes on
+    # with everything on a new engine loop.  Nothing may be lost: the
+    # other socket's pending byte, a recurring timer, a restarted timer, a
+    # next_tick, and the watchers keep working afterwards.
+    use Socket qw(AF_UNIX SOCK_STREAM PF_UNSPEC);
+    my $r = $CLASS->new;
+    socketpair(my $a1, my $a2, AF_UNIX, SOCK_STREAM, PF_UNSPEC) or die "socketpair: $!";
+    socketpair(my $b1, my $b2, AF_UNIX, SOCK_STREAM, PF_UNSPEC) or die "socketpair: $!";
+    my (%got, $nested, $ticks, $rec, $late);
+    my $le = $r->{le};
+    $r->io($a2 => sub {
+        sysread $a2, my $buf, 16;
+        $got{a} .= $buf;
+        return if $nested++;
+        $r->next_tick(sub { $ticks++ });
+        $r->one_tick until $ticks;
+        $r->one_tick until $got{b};
+    })->watch($a2, 1, 0);
+    $r->io($b2 => sub { sysread $b2, my $buf, 16; $got{b} .= $buf })->watch($b2, 1, 0);
+    $rec = 0;
+    my $rid = $r->recurring(0.01 => sub { $rec++ });
+    my $tid = $r->timer(5 => sub { $late = time });
+    $r->again($tid, 0.05);
+    syswrite $a1, 'x';
+    syswrite $b1, 'y';
+    my $t0 = time;
+    $r->one_tick until $nested;
+    isnt($r->{le}, $le, 'the nested one_tick moved to a new engine loop');
+    is($ticks, 1, 'next_tick ran inside the nested one_tick');
+    is($got{b}, 'y', "the other handle's ready byte was delivered");
+    syswrite $a1, 'z';
+    syswrite $b1, 'w';
+    $r->one_tick until length $got{a} == 2 && length $got{b} == 2;
+    is($got{a} . $got{b}, 'xzyw', 'both handles are watched on the new loop');
+    $r->one_tick until $late;
+    ok($late - $t0 >= 0.05 && $late - $t0 < 4, 'the restarted timer fired, on its new delay');
+    my $before = $rec;
+    $r->one_tick until $rec > $before;
+    ok($rec > $before, 'the recurring timer keeps firing');
+    $r->remove($rid);
+    is($nested, 2, 'the outer callback ran once, then the second read');
+};
+
 subtest 'writing more than the socket buffer holds' => sub {
     # Write interest asked again and again on a writable socket, and a
     # callback that finds the buffer full: every byte arrives, in order.
@@ -283,6 +327,21 @@ subtest 'writing more than the socket buffer holds' => sub {
     is(length $in, length $data, 'every byte arrived');
     ok($in eq $data, 'in order');
     cmp_ok($full, '>', 0, "some of the $writes write callbacks found the buffer full ($full)");
+};
+
+subtest 'again is the first call in a forked child' => sub {
+    my $r = $CLASS->new;
+    my $fired;
+    my $id = $r->timer(3 => sub { $fired = time; shift->stop });
+    my $pid = fork // die "fork: $!";
+    if (!$pid) {
+        my $t0 = time;
+        my $ok = eval { $r->again($id, 0.05); $r->start; 1 };
+        POSIX::_exit($ok && $fired && $fired - $t0 < 2 ? 0 : 1);
+    }
+    waitpid($pid, 0);
+    is($? >> 8, 0, 'the restarted timer fires on its new, earlier deadline');
+    ok($r->remove($id), "the parent's timer is untouched");
 };
 
 subtest 'a forked child goes on with the reactor' => sub {

@@ -9,19 +9,22 @@ use Scalar::Util ();
 use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC);
 use Linux::Event ();
 
-# What the engine queues for the reactor: arrays [ $queued, KIND, ... ]:
-# [ $queued, IO, $io_state, $writable ], a timer (see _timer), [ 1, TICK ].
-use constant { IO => 0, TIMER => 1, TICK => 2 };
+use constant MONO => CLOCK_MONOTONIC;    # a constant sub of Time::HiRes is a call
 
 sub new {
     my $self = shift->SUPER::new(@_);
-    $self->{le}      = Linux::Event::Loop->new;
-    $self->{pid}     = $$;
-    $self->{queue}   = [];
-    $self->{io}      = {};     # fd => io state
-    $self->{timers}  = {};     # id => timer state
-    $self->{watched} = 0;      # io states with an engine watcher
-    $self->{seq}     = 0;
+    $self->{le}        = Linux::Event::Loop->new;
+    $self->{pid}       = $$;
+    $self->{queue}     = [];     # write callbacks due without the kernel (see watch)
+    $self->{io}        = {};     # fd => io state
+    $self->{timers}    = {};     # id => timer
+    $self->{slots}     = [];     # slot => armed timer (see _arm)
+    $self->{free}      = [];     # free slots
+    $self->{tcbs}      = [];     # slot => its engine callback
+    $self->{watched}   = 0;      # io states with an engine watcher
+    $self->{seq}       = 0;
+    $self->{ran}       = 0;      # reactor callbacks called so far
+    $self->{in_engine} = 0;      # inside _run (so maybe inside the engine loop)
     return $self;
 }
 
@@ -47,11 +50,12 @@ sub watch {
     my $diff = $mode ^ $s->{mode} or return $self;
     # The two switches of a stream's every write, first and short: write
     # interest off while the kernel was not asked for it, and write
-    # interest on for a handle known writable (see below).
-    if ($diff == 2 && !($s->{kmode} & 2) && $s->{w} && (!$write || $s->{wok})) {
+    # interest on for a handle known writable (see below).  wok implies
+    # an engine watcher.
+    if ($diff == 2 && $s->{wok} && !($s->{kmode} & 2)) {
         if ($write) {
             my $e = $s->{we};
-            push @{ $self->{queue} }, $e unless $e->[0]++;
+            push @{ $e->[2] }, $e unless $e->[0]++;
         }
         $s->{mode} = $mode;
         return $self;
@@ -100,6 +104,7 @@ sub _mode {
     if (!$mode) {                 # nothing wanted: no engine watcher at all
         $w->cancel;
         $s->{w} = undef;
+        $s->{wok} = 0;
         $self->{watched}--;
     }
     elsif (!$w) {
@@ -119,18 +124,25 @@ sub _mode {
 
 # One state per handle: { fh, cb, w (engine watcher), mode (what Mojo
 # asked for: 1 read, 2 write), kmode (what the engine watches), wok (the
-# kernel reported it writable), live }, and its two queue entries, which
-# hold it weakly (the state holds the engine callbacks that hold them).
+# kernel reported it writable), live }, its queue entry for a write
+# callback due without the kernel, [ queued, state, queue ], and its two engine
+# callbacks, which call the reactor callback (see HOW IT RUNS in the POD).
+# Those hold the state and the reactor weakly: they are held by the state.
 sub _io_state {
     my ($self, $handle) = @_;
     my $s = { fh => $handle, cb => undef, w => undef, mode => 0, kmode => 0, live => 1 };
-    my $q = $self->{queue};
-    my ($r, $w) = ([0, IO, $s, 0], [0, IO, $s, 1, 0]);
-    Scalar::Util::weaken($_->[2]) for $r, $w;
-    $s->{we} = $w;
-    # The engine runs no Mojo code: its callbacks only queue what is ready.
-    $s->{on_read}  = sub { push @$q, $r unless $r->[0]++ };
-    $s->{on_write} = sub { $w->[2]{wok} = 1; push @$q, $w unless $w->[0]++ };
+    Scalar::Util::weaken(my $ws = $s);
+    Scalar::Util::weaken(my $r = $self);
+    Scalar::Util::weaken(($s->{we} = [0, $s, $self->{queue}])->[1]);
+    $s->{on_read} = sub {
+        $r->{ran}++;
+        eval { $ws->{cb}->($r, 0); 1 } or $r->emit(error => "I/O watcher failed: $@");
+    };
+    $s->{on_write} = sub {
+        $ws->{wok} = 1;
+        $r->{ran}++;
+        eval { $ws->{cb}->($r, 1); 1 } or $r->emit(error => "I/O watcher failed: $@");
+    };
     return $s;
 }
 
@@ -144,27 +156,85 @@ sub _drop_io {
 
 # ---- timers ---------------------------------------------------------------------
 
-sub timer     { _timer($_[0], 0, $_[1], $_[2]) }
-sub recurring { _timer($_[0], 1, $_[1], $_[2]) }
+# A timer is an array [ id, cb, after, recurring, due, armed, eid, slot ],
+# made at its full length (growing it would reallocate).  due is when it
+# should fire (CLOCK_MONOTONIC seconds), armed the deadline of its engine
+# timer.  "again" (Mojo::IOLoop::Stream calls it on every read and write)
+# only moves due later, and the engine timer, when it fires early, re-arms
+# itself for the rest.
+#
+# The engine calls a timer back with the loop alone, so each armed timer
+# needs a callback of its own.  Making and freeing a closure per timer is
+# what a zero-delay timer costs most, so the closures are kept: closure
+# number i serves whichever timer is in slot i, and a slot is free again
+# once its timer fired for good or was removed.
+use constant { T_ID => 0, T_CB => 1, T_AFTER => 2, T_REC => 3, T_DUE => 4,
+               T_ARMED => 5, T_EID => 6, T_SLOT => 7 };
 
-# A timer is an array, and is itself what the engine queues when it fires:
-# [ queued, TIMER, id, cb, after, recurring, gen, due, armed, eid, fired ].
-# due is when it should fire (CLOCK_MONOTONIC seconds), armed the deadline
-# of its engine timer (undef when it has none).  "again"
-# (Mojo::IOLoop::Stream calls it on every read and write) only moves due
-# later, and the engine timer, when it fires early, re-arms itself for the
-# rest.  gen changes with "again" and "remove"; fired is the gen it fired
-# in, so a firing queued for an old schedule is skipped.
-use constant { T_ID => 2, T_CB => 3, T_AFTER => 4, T_REC => 5, T_GEN => 6,
-               T_DUE => 7, T_ARMED => 8, T_EID => 9, T_FIRED => 10 };
-
-sub _timer {
-    my ($self, $recurring, $after, $cb) = @_;
+# _arm, inline: this is the hot path of every timer.
+sub timer {
+    my ($self, $after, $cb) = @_;
     my $id = 't' . ++$self->{seq};
-    my $t = $self->{timers}{$id} = [0, TIMER, $id, $cb, $after, $recurring, 1,
-        clock_gettime(CLOCK_MONOTONIC) + $after];
-    eval { _arm($self->{le}, $self->{queue}, $t); 1 } or _refused($self);    # _forked arms it
+    my $f = $self->{free};
+    my $i = @$f ? pop @$f : scalar @{ $self->{slots} };
+    my $due = clock_gettime(MONO) + $after;
+    my $t = $self->{slots}[$i] = $self->{timers}{$id} = [$id, $cb, $after, 0, $due, $due, undef, $i];
+    my $tcb = $self->{tcbs}[$i] //= _slot_cb($self, $i);
+    eval { $t->[T_EID] = $self->{le}->at($due, $tcb); 1 } or _refused($self);    # _forked arms it
     return $id;
+}
+
+sub recurring {
+    my $self = shift;
+    my $id = $self->timer(@_);
+    $self->{timers}{$id}[T_REC] = 1;
+    return $id;
+}
+
+# Arms the engine timer of $t for its due time, in a slot of its own.
+sub _arm {
+    my ($self, $t) = @_;
+    my $i = $t->[T_SLOT] //= do { my $f = $self->{free}; @$f ? pop @$f : scalar @{ $self->{slots} } };
+    $self->{slots}[$i] = $t;
+    my $cb = $self->{tcbs}[$i] //= _slot_cb($self, $i);
+    $t->[T_EID] = $self->{le}->at($t->[T_ARMED] = $t->[T_DUE], $cb);
+    return;
+}
+
+# The engine callback of slot $i; it holds the reactor weakly.
+sub _slot_cb {
+    my ($r, $i) = @_;
+    my ($slots, $free, $timers) = @$r{qw(slots free timers)};
+    Scalar::Util::weaken($r);
+    return sub {
+        my $t = $slots->[$i] or return;
+        if ($t->[T_DUE] > $t->[T_ARMED]) {          # moved by "again"
+            $t->[T_EID] = $_[0]->at($t->[T_ARMED] = $t->[T_DUE], __SUB__);
+            return;
+        }
+        if ($t->[T_REC]) {
+            $t->[T_DUE] = clock_gettime(MONO) + $t->[T_AFTER];
+            $t->[T_EID] = $_[0]->at($t->[T_ARMED] = $t->[T_DUE], __SUB__);
+        }
+        else {
+            $t->[T_ARMED] = $t->[T_SLOT] = $slots->[$i] = undef;
+            push @$free, $i;
+            delete $timers->{ $t->[T_ID] };
+        }
+        $r->{ran}++;
+        eval { $t->[T_CB]->($r); 1 } or $r->emit(error => "Timer failed: $@");
+    };
+}
+
+# Takes $t off the engine's timer heap and frees its slot.
+sub _disarm {
+    my ($self, $t) = @_;
+    return unless defined $t->[T_ARMED];
+    $self->{le}->cancel($t->[T_EID]);
+    my $i = $t->[T_SLOT];
+    $self->{slots}[$i] = $t->[T_ARMED] = $t->[T_SLOT] = undef;
+    push @{ $self->{free} }, $i;
+    return;
 }
 
 # An engine call failed: in a forked child, move to a new engine loop
@@ -177,38 +247,21 @@ sub _refused {
     return;
 }
 
-sub _arm {
-    my ($le, $q, $t) = @_;
-    $t->[T_ARMED] = $t->[T_DUE];
-    $t->[T_EID] = $le->at($t->[T_DUE], sub {
-        if ($t->[T_DUE] > $t->[T_ARMED]) {          # moved by "again"
-            $t->[T_ARMED] = $t->[T_DUE];
-            $t->[T_EID] = $_[0]->at($t->[T_DUE], __SUB__);
-            return;
-        }
-        $t->[T_FIRED] = $t->[T_GEN];
-        push @$q, $t unless $t->[0]++;
-        if ($t->[T_REC]) {
-            $t->[T_ARMED] = $t->[T_DUE] = clock_gettime(CLOCK_MONOTONIC) + $t->[T_AFTER];
-            $t->[T_EID] = $_[0]->at($t->[T_DUE], __SUB__);
-        }
-        else {
-            undef $t->[T_ARMED];
-        }
-    });
-    return;
-}
-
+# "now" is read once per tick, as libev's ev_now is (a stream calls again
+# twice per message): from the first "again" after the engine's wait
+# until the tick's callbacks are done; outside a tick, every time.
 sub again {
     my ($self, $id, $after) = @_;
     my $t = $self->{timers}{$id} or Carp::croak('Timer not active');
     $t->[T_AFTER] = $after if defined $after;
-    $t->[T_GEN]++;
-    $t->[T_DUE] = clock_gettime(CLOCK_MONOTONIC) + $t->[T_AFTER];
-    return if defined $t->[T_ARMED] && $t->[T_ARMED] <= $t->[T_DUE];
+    # An active timer is always armed (a one-shot one is no longer active
+    # when it fires); now is 0 in a tick before it is read, undef outside.
+    my $now = $self->{now}
+        || (defined $self->{now} ? ($self->{now} = clock_gettime(MONO)) : clock_gettime(MONO));
+    return if $t->[T_ARMED] <= ($t->[T_DUE] = $now + $t->[T_AFTER]);
     eval {
-        $self->{le}->cancel($t->[T_EID]) if defined $t->[T_ARMED];
-        _arm($self->{le}, $self->{queue}, $t);
+        $self->{le}->cancel($t->[T_EID]);
+        _arm($self, $t);
         1;
     } or _refused($self);           # _forked arms it
     return;
@@ -227,8 +280,22 @@ sub next_tick {
 
 sub _arm_tick {
     my $self = shift;
-    my $q = $self->{queue};
-    $self->{tick_armed} = $self->{le}->after(0, sub { push @$q, [1, TICK] });
+    my $cb = $self->{tick_cb} //= do {
+        Scalar::Util::weaken(my $r = $self);
+        sub { _ticks($r) };
+    };
+    $self->{tick_armed} = $self->{le}->after(0, $cb);
+    return;
+}
+
+sub _ticks {
+    my $self = shift;
+    delete $self->{tick_armed};
+    my $ticks = delete $self->{next_tick} or return;
+    for my $cb (@$ticks) {
+        $self->{ran}++;
+        eval { $cb->($self); 1 } or $self->emit(error => "Timer failed: $@");
+    }
     return;
 }
 
@@ -241,8 +308,7 @@ sub remove {
         return !!1;
     }
     my $t = delete $self->{timers}{$what} or return !!0;
-    $t->[T_GEN] = 0;
-    eval { $self->{le}->cancel($t->[T_EID]) if defined $t->[T_ARMED]; 1 } or _refused($self);
+    eval { _disarm($self, $t); 1 } or _refused($self);
     return !!1;
 }
 
@@ -250,10 +316,7 @@ sub reset {
     my $self = shift;
     $self->_forked if $self->{pid} != $$;
     $self->_drop_io($_) for values %{ $self->{io} };
-    for my $t (values %{ $self->{timers} }) {
-        $t->[T_GEN] = 0;
-        $self->{le}->cancel($t->[T_EID]) if defined $t->[T_ARMED];
-    }
+    _disarm($self, $_) for values %{ $self->{timers} };
     $self->{le}->cancel(delete $self->{tick_armed}) if defined $self->{tick_armed};
     @{ $self->{queue} } = ();
     %{ $self->{io} } = ();
@@ -270,6 +333,7 @@ sub start {
     my $self = shift;
     local $self->{running} = ($self->{running} || 0) + 1;
     _run($self, 0);
+    $self->{now} &&= 0;             # nested: the outer tick's time is old now
     return;
 }
 
@@ -282,76 +346,79 @@ sub one_tick {
     my $self = shift;
     local $self->{running} = 1 unless $self->{running};
     _run($self, 1);
+    $self->{now} &&= 0;             # nested: the outer tick's time is old now
     return;
 }
 
 # The loop of start (until stopped) and of one_tick (until a callback ran).
+# The engine calls the reactor callbacks; what it cannot call (a write
+# callback due without the kernel) is queued and called after it returns.
 sub _run {
     my ($self, $once) = @_;
-    my ($q, $le) = @$self{qw(queue le)};
-    my $ran = 0;
-    while ($self->{running} && !($once && $ran)) {
+    # Called from a callback (which the engine may have called): the
+    # engine loop cannot run inside itself, so everything moves to a new
+    # one.
+    if ($self->{in_engine}) { $self->{pid} == $$ ? _move($self) : _forked($self) }
+    local $self->{in_engine} = 1;
+    my $q = $self->{queue};
+    my $ran = $self->{ran};
+    local $self->{now} = 0;         # see again
+    while ($self->{running} && !($once && $self->{ran} != $ran)) {
         return $self->stop
-            unless @$q || $self->{watched} || %{ $self->{timers} } || $self->{next_tick};
-        eval { $le->run_once(@$q ? 0 : undef); 1 } or do {
+            unless $self->{watched} || @$q || %{ $self->{timers} } || $self->{next_tick};
+        if (!eval { $self->{le}->run_once(@$q ? 0 : undef); 1 }) {
             _refused($self);
-            $le = $self->{le};
             next;
-        };
-        # Each callback is called as Mojo::Reactor::Poll's _try calls it.
+        }
         while (my $e = shift @$q) {
             $e->[0] = 0;
-            my $kind = $e->[1];
-            if ($kind == IO) {
-                my $s = $e->[2] or next;
-                next unless $s->{live};
-                $ran++;
-                eval { $s->{cb}->($self, $e->[3]); 1 }
-                    or $self->emit(error => "I/O watcher failed: $@");
-                # Still writing after a write callback the kernel was not
-                # asked for: the kernel's buffer is full, ask it now.
-                if ($e->[3] && $s->{live} && $s->{mode} & 2 && !($s->{kmode} & 2)) {
-                    $s->{wok} = 0;
-                    eval { $s->{w}->enable_write; $s->{kmode} |= 2; 1 } or _refused($self);
-                }
-            }
-            elsif ($kind == TIMER) {
-                next unless $e->[T_GEN] == $e->[T_FIRED];
-                delete $self->{timers}{ $e->[T_ID] } unless $e->[T_REC];
-                $ran++;
-                eval { $e->[T_CB]->($self); 1 } or $self->emit(error => "Timer failed: $@");
-            }
-            else {
-                delete $self->{tick_armed};
-                my $ticks = delete $self->{next_tick} or next;
-                for my $cb (@$ticks) {
-                    $ran++;
-                    eval { $cb->($self); 1 } or $self->emit(error => "Timer failed: $@");
-                }
+            my $s = $e->[1] or next;
+            next unless $s->{live};
+            $self->{ran}++;
+            eval { $s->{cb}->($self, 1); 1 } or $self->emit(error => "I/O watcher failed: $@");
+            # Still writing after a write callback the kernel was not
+            # asked for: the kernel's buffer is full, ask it now.
+            if ($s->{live} && $s->{mode} & 2 && !($s->{kmode} & 2)) {
+                $s->{wok} = 0;
+                eval { $s->{w}->enable_write; $s->{kmode} |= 2; 1 } or _refused($self);
             }
         }
+        $self->{now} = 0;
     }
     return;
 }
 
-# In a forked child (Mojo::Server::Prefork's workers go on with the
-# manager's reactor) the parent's engine loop is unusable: move every
-# watcher and timer to a new one.
-sub _forked {
-    my $self = shift;
-    $self->{pid} = $$;
+# Moves every watcher and timer to a new engine loop, taking them off the
+# old one unless the process forked (Mojo::Server::Prefork's workers go on
+# with the manager's reactor: there the old loop is unusable).
+sub _move {
+    my ($self, $forked) = @_;
+    my $old = $self->{le};
     my $le = $self->{le} = Linux::Event::Loop->new;
     for my $s (values %{ $self->{io} }) {
-        next unless $s->{w};
+        my $w = $s->{w} or next;
+        $w->cancel unless $forked;
         $s->{w} = $le->watch($s->{fh}, read => $s->{on_read}, write => $s->{on_write});
         $s->{w}->disable_read  unless $s->{mode} & 1;
         $s->{w}->disable_write unless $s->{mode} & 2;
         $s->{kmode} = $s->{mode};
     }
     for my $t (values %{ $self->{timers} }) {
-        _arm($le, $self->{queue}, $t) if defined $t->[T_ARMED];
+        next unless defined $t->[T_ARMED];
+        $old->cancel($t->[T_EID]) unless $forked;
+        $t->[T_EID] = $le->at($t->[T_ARMED] = $t->[T_DUE], $self->{tcbs}[ $t->[T_SLOT] ]);
     }
-    _arm_tick($self) if defined delete $self->{tick_armed};
+    if (defined(my $tick = delete $self->{tick_armed})) {
+        $old->cancel($tick) unless $forked;
+        _arm_tick($self);
+    }
+    return;
+}
+
+sub _forked {
+    my $self = shift;
+    $self->{pid} = $$;
+    _move($self, 1);
     return;
 }
 
@@ -445,7 +512,8 @@ short string, unique within the reactor.
 
 Restarts an active timer from now, with a new delay if one is given (which
 also becomes the period of a recurring timer).  Croaks C<Timer not active>
-otherwise.
+otherwise.  In a callback, "now" is read once per tick, much as
+L<Mojo::Reactor::EV> uses libev's loop time (see L</HOW IT RUNS>).
 
 =head2 next_tick
 
@@ -480,17 +548,33 @@ watched.  C<is_running> is true while C<start> or C<one_tick> runs.
 
 =head1 HOW IT RUNS
 
-The engine never calls Mojolicious code itself: its callbacks only queue
-what became ready, and C<one_tick> calls the reactor callbacks after the
-engine returned.  That lets a callback call C<one_tick> again (the engine
-loop itself cannot be re-entered), and means a watcher or timer that an
-earlier callback of the same tick removed (or C<reset>) is not called.
+The engine calls the reactor callbacks itself, each wrapped as
+L<Mojo::Reactor::Poll> wraps them (a callback that dies reaches the
+C<error> event), in the order it finds them ready: I/O first, then due
+timers and C<next_tick>.  A watcher or timer that an earlier callback of the
+same tick removed (or C<reset>) is not called.
 
-Writing is the other difference.  When write interest is switched on
+An engine loop cannot run inside one of its own callbacks, and a reactor
+callback may call C<one_tick> (or C<start>).  When it does, the reactor
+moves every watcher, timer and pending C<next_tick> to a new engine loop
+and runs that one; the old loop finishes its cycle with nothing of the
+reactor left on it.  Nothing is lost: handles are watched level-triggered,
+so what was ready on the old loop is reported again on the new one, and
+timers keep their deadlines.  This costs a new epoll set and one
+C<epoll_ctl> per watched handle, once per nesting; Mojolicious itself does
+not nest (its blocking L<Mojo::UserAgent> uses a reactor of its own).
+
+Timers never cost a closure each: the engine callbacks of timers are kept
+and reused.  L</again> reads the clock once per tick, as libev's C<again>
+uses C<ev_now>: a timer restarted late in a long tick counts from the
+first restart of that tick, never from before the tick's wait ended.
+
+Writing is the other difference from Poll and EV.  When write interest is switched on
 (C<watch($handle, $r, 1)>) for a handle that the kernel has already
 reported writable and whose last write callback switched write interest off
 again (it wrote all it had, as L<Mojo::IOLoop::Stream> does), the write
-callback is queued at once, in the same tick, instead of asking the kernel
+callback is queued, to be called in the same tick after the engine's
+callbacks, instead of asking the kernel
 and waiting for the next one; only if that callback leaves write interest
 on (the kernel's buffer was full) is the kernel asked.  So a stream's write
 costs no C<epoll_ctl> and no extra tick.  A write callback can therefore
