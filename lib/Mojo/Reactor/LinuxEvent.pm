@@ -353,6 +353,11 @@ sub one_tick {
 # The loop of start (until stopped) and of one_tick (until a callback ran).
 # The engine calls the reactor callbacks; what it cannot call (a write
 # callback due without the kernel) is queued and called after it returns.
+# One eval guards the whole loop, not one per engine call and per queued
+# callback (an eval is most of what a round trip costs here besides the
+# callbacks): when something dies, $cur says whether it was a queued
+# callback (its error is emitted and the queue goes on) or the engine
+# (which refuses to run in a forked child).
 sub _run {
     my ($self, $once) = @_;
     # Called from a callback (which the engine may have called): the
@@ -363,28 +368,52 @@ sub _run {
     my $q = $self->{queue};
     my $ran = $self->{ran};
     local $self->{now} = 0;         # see again
-    while ($self->{running} && !($once && $self->{ran} != $ran)) {
-        return $self->stop
-            unless $self->{watched} || @$q || %{ $self->{timers} } || $self->{next_tick};
-        if (!eval { $self->{le}->run_once(@$q ? 0 : undef); 1 }) {
-            _refused($self);
-            next;
-        }
-        while (my $e = shift @$q) {
-            $e->[0] = 0;
-            my $s = $e->[1] or next;
-            next unless $s->{live};
-            $self->{ran}++;
-            eval { $s->{cb}->($self, 1); 1 } or $self->emit(error => "I/O watcher failed: $@");
-            # Still writing after a write callback the kernel was not
-            # asked for: the kernel's buffer is full, ask it now.
-            if ($s->{live} && $s->{mode} & 2 && !($s->{kmode} & 2)) {
-                $s->{wok} = 0;
-                eval { $s->{w}->enable_write; $s->{kmode} |= 2; 1 } or _refused($self);
+    my ($cur, $drain);              # $drain: go on with the queue first
+    until (eval {
+        while (1) {
+            if ($drain) { $drain = 0 }
+            else {
+                last unless $self->{running} && !($once && $self->{ran} != $ran);
+                if (!($self->{watched} || @$q || %{ $self->{timers} } || $self->{next_tick})) {
+                    $self->stop;
+                    last;
+                }
+                $self->{le}->run_once(@$q ? 0 : undef);
             }
+            while (my $e = shift @$q) {
+                $e->[0] = 0;
+                my $s = $e->[1] or next;
+                next unless $s->{live};
+                $self->{ran}++;
+                $cur = $s;
+                $s->{cb}->($self, 1);
+                $cur = undef;
+                eval { _write_full($self, $s); 1 } or _refused($self)
+                    if $s->{live} && $s->{mode} & 2 && !($s->{kmode} & 2);
+            }
+            $self->{now} = 0;
         }
-        $self->{now} = 0;
+        1;
+    }) {
+        if (my $s = $cur) {
+            $cur = undef;
+            $drain = 1;
+            $self->emit(error => "I/O watcher failed: $@");
+            eval { _write_full($self, $s); 1 } or _refused($self);
+        }
+        else { _refused($self) }
     }
+    return;
+}
+
+# Still writing after a write callback the kernel was not asked for: the
+# kernel's buffer is full, ask it now.
+sub _write_full {
+    my ($self, $s) = @_;
+    return unless $s->{live} && $s->{mode} & 2 && !($s->{kmode} & 2);
+    $s->{wok} = 0;
+    $s->{w}->enable_write;
+    $s->{kmode} |= 2;
     return;
 }
 
