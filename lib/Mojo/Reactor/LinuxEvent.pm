@@ -30,16 +30,27 @@ sub new {
 
 # ---- I/O ------------------------------------------------------------------------
 
+# One state per handle, an array (its fields are read on every event, and
+# an array element costs no hashing): fh, cb, w (engine watcher), mode
+# (what Mojo asked for: 1 read, 2 write), kmode (what the engine
+# watches), wok (the kernel reported it writable), live, its queue entry
+# for a write callback due without the kernel, [ queued, state, queue ],
+# and its two engine callbacks, which call the reactor callback (see HOW
+# IT RUNS in the POD).  Those hold the state and the reactor weakly: they
+# are held by the state.
+use constant { S_FH => 0, S_CB => 1, S_W => 2, S_MODE => 3, S_KMODE => 4, S_WOK => 5,
+               S_LIVE => 6, S_WE => 7, S_ON_READ => 8, S_ON_WRITE => 9 };
+
 sub io {
     my ($self, $handle, $cb) = @_;
     $self->_forked if $self->{pid} != $$;
     my $fd = fileno($handle) // Carp::croak('Handle is closed');
     my $s = $self->{io}{$fd};
-    if (!$s || Scalar::Util::refaddr($s->{fh}) != Scalar::Util::refaddr($handle)) {
+    if (!$s || Scalar::Util::refaddr($s->[S_FH]) != Scalar::Util::refaddr($handle)) {
         $self->_drop_io($s) if $s;
         $s = $self->{io}{$fd} = $self->_io_state($handle);
     }
-    $s->{cb} = $cb;
+    $s->[S_CB] = $cb;
     return $self->watch($handle, 1, 1);
 }
 
@@ -47,20 +58,20 @@ sub watch {
     my ($self, $handle, $read, $write) = @_;
     my $s = $self->{io}{ fileno($handle) // -1 } or Carp::croak('I/O watcher not active');
     my $mode = ($read ? 1 : 0) | ($write ? 2 : 0);
-    my $diff = $mode ^ $s->{mode} or return $self;
+    my $diff = $mode ^ $s->[S_MODE] or return $self;
     # The two switches of a stream's every write, first and short: write
     # interest off while the kernel was not asked for it, and write
     # interest on for a handle known writable (see below).  wok implies
     # an engine watcher.
-    if ($diff == 2 && $s->{wok} && !($s->{kmode} & 2)) {
+    if ($diff == 2 && $s->[S_WOK] && !($s->[S_KMODE] & 2)) {
         if ($write) {
-            my $e = $s->{we};
+            my $e = $s->[S_WE];
             push @{ $e->[2] }, $e unless $e->[0]++;
         }
-        $s->{mode} = $mode;
+        $s->[S_MODE] = $mode;
         return $self;
     }
-    my $w = $s->{w};
+    my $w = $s->[S_W];
     if ($w && $mode) {
         # Writing wanted on a handle that the kernel reported writable and
         # whose last write callback wrote all it had (so it was switched
@@ -69,13 +80,13 @@ sub watch {
         # tick.  If that callback cannot write everything, the kernel is
         # asked after all (see _run).
         my $kmode = $mode;
-        if ($diff & 2 && $mode & 2 && $s->{wok} && !($s->{kmode} & 2)) {
+        if ($diff & 2 && $mode & 2 && $s->[S_WOK] && !($s->[S_KMODE] & 2)) {
             $kmode &= 1;
-            my $e = $s->{we};
+            my $e = $s->[S_WE];
             push @{ $self->{queue} }, $e unless $e->[0]++;
         }
-        $kmode |= $s->{kmode} & 2 if $kmode == $mode && $mode & 2;
-        my $kdiff = $kmode ^ $s->{kmode};
+        $kmode |= $s->[S_KMODE] & 2 if $kmode == $mode && $mode & 2;
+        my $kdiff = $kmode ^ $s->[S_KMODE];
         # The usual case, inline.  Reading $$ costs a system call: a fork
         # is noticed by the engine's refusal instead (here, in again and
         # in _run).
@@ -84,8 +95,8 @@ sub watch {
             if ($kdiff & 2) { $kmode & 2 ? $w->enable_write : $w->disable_write }
             1;
         }) {
-            $s->{mode}  = $mode;
-            $s->{kmode} = $kmode;
+            $s->[S_MODE]  = $mode;
+            $s->[S_KMODE] = $kmode;
             return $self;
         }
     }
@@ -100,57 +111,52 @@ sub watch {
 # or removing it as needed.
 sub _mode {
     my ($self, $s, $mode) = @_;
-    my $w = $s->{w};
+    my $w = $s->[S_W];
     if (!$mode) {                 # nothing wanted: no engine watcher at all
         $w->cancel;
-        $s->{w} = undef;
-        $s->{wok} = 0;
+        $s->[S_W] = undef;
+        $s->[S_WOK] = 0;
         $self->{watched}--;
     }
     elsif (!$w) {
         # Both handlers always; the directions not wanted are switched off.
-        $s->{w} = $self->{le}->watch($s->{fh}, read => $s->{on_read}, write => $s->{on_write});
+        $s->[S_W] = $self->{le}->watch($s->[S_FH], read => $s->[S_ON_READ], write => $s->[S_ON_WRITE]);
         $self->{watched}++;
-        $s->{w}->disable_read  unless $mode & 1;
-        $s->{w}->disable_write unless $mode & 2;
+        $s->[S_W]->disable_read  unless $mode & 1;
+        $s->[S_W]->disable_write unless $mode & 2;
     }
     else {
         $mode & 1 ? $w->enable_read  : $w->disable_read;
         $mode & 2 ? $w->enable_write : $w->disable_write;
     }
-    $s->{mode} = $s->{kmode} = $mode;
+    $s->[S_MODE] = $s->[S_KMODE] = $mode;
     return;
 }
 
-# One state per handle: { fh, cb, w (engine watcher), mode (what Mojo
-# asked for: 1 read, 2 write), kmode (what the engine watches), wok (the
-# kernel reported it writable), live }, its queue entry for a write
-# callback due without the kernel, [ queued, state, queue ], and its two engine
-# callbacks, which call the reactor callback (see HOW IT RUNS in the POD).
-# Those hold the state and the reactor weakly: they are held by the state.
+# (the state's fields: see S_FH above)
 sub _io_state {
     my ($self, $handle) = @_;
-    my $s = { fh => $handle, cb => undef, w => undef, mode => 0, kmode => 0, live => 1 };
+    my $s = [$handle, undef, undef, 0, 0, 0, 1, undef, undef, undef];
     Scalar::Util::weaken(my $ws = $s);
     Scalar::Util::weaken(my $r = $self);
-    Scalar::Util::weaken(($s->{we} = [0, $s, $self->{queue}])->[1]);
-    $s->{on_read} = sub {
+    Scalar::Util::weaken(($s->[S_WE] = [0, $s, $self->{queue}])->[1]);
+    $s->[S_ON_READ] = sub {
         $r->{ran}++;
-        eval { $ws->{cb}->($r, 0); 1 } or $r->emit(error => "I/O watcher failed: $@");
+        eval { $ws->[S_CB]->($r, 0); 1 } or $r->emit(error => "I/O watcher failed: $@");
     };
-    $s->{on_write} = sub {
-        $ws->{wok} = 1;
+    $s->[S_ON_WRITE] = sub {
+        $ws->[S_WOK] = 1;
         $r->{ran}++;
-        eval { $ws->{cb}->($r, 1); 1 } or $r->emit(error => "I/O watcher failed: $@");
+        eval { $ws->[S_CB]->($r, 1); 1 } or $r->emit(error => "I/O watcher failed: $@");
     };
     return $s;
 }
 
 sub _drop_io {
     my ($self, $s) = @_;
-    $s->{live} = 0;
-    if (my $w = delete $s->{w}) { $self->{watched}--; $w->cancel }
-    delete @$s{qw(on_read on_write we)};
+    $s->[S_LIVE] = 0;
+    if (my $w = $s->[S_W]) { $s->[S_W] = undef; $self->{watched}--; $w->cancel }
+    $s->[S_ON_READ] = $s->[S_ON_WRITE] = $s->[S_WE] = undef;
     return;
 }
 
@@ -383,13 +389,13 @@ sub _run {
             while (my $e = shift @$q) {
                 $e->[0] = 0;
                 my $s = $e->[1] or next;
-                next unless $s->{live};
+                next unless $s->[S_LIVE];
                 $self->{ran}++;
                 $cur = $s;
-                $s->{cb}->($self, 1);
+                $s->[S_CB]->($self, 1);
                 $cur = undef;
                 eval { _write_full($self, $s); 1 } or _refused($self)
-                    if $s->{live} && $s->{mode} & 2 && !($s->{kmode} & 2);
+                    if $s->[S_LIVE] && $s->[S_MODE] & 2 && !($s->[S_KMODE] & 2);
             }
             $self->{now} = 0;
         }
@@ -410,10 +416,10 @@ sub _run {
 # kernel's buffer is full, ask it now.
 sub _write_full {
     my ($self, $s) = @_;
-    return unless $s->{live} && $s->{mode} & 2 && !($s->{kmode} & 2);
-    $s->{wok} = 0;
-    $s->{w}->enable_write;
-    $s->{kmode} |= 2;
+    return unless $s->[S_LIVE] && $s->[S_MODE] & 2 && !($s->[S_KMODE] & 2);
+    $s->[S_WOK] = 0;
+    $s->[S_W]->enable_write;
+    $s->[S_KMODE] |= 2;
     return;
 }
 
@@ -425,12 +431,12 @@ sub _move {
     my $old = $self->{le};
     my $le = $self->{le} = Linux::Event::Loop->new;
     for my $s (values %{ $self->{io} }) {
-        my $w = $s->{w} or next;
+        my $w = $s->[S_W] or next;
         $w->cancel unless $forked;
-        $s->{w} = $le->watch($s->{fh}, read => $s->{on_read}, write => $s->{on_write});
-        $s->{w}->disable_read  unless $s->{mode} & 1;
-        $s->{w}->disable_write unless $s->{mode} & 2;
-        $s->{kmode} = $s->{mode};
+        $s->[S_W] = $le->watch($s->[S_FH], read => $s->[S_ON_READ], write => $s->[S_ON_WRITE]);
+        $s->[S_W]->disable_read  unless $s->[S_MODE] & 1;
+        $s->[S_W]->disable_write unless $s->[S_MODE] & 2;
+        $s->[S_KMODE] = $s->[S_MODE];
     }
     for my $t (values %{ $self->{timers} }) {
         next unless defined $t->[T_ARMED];
