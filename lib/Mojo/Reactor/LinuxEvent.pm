@@ -16,7 +16,7 @@ sub new {
     $self->{le}        = Linux::Event::Loop->new;
     $self->{pid}       = $$;
     $self->{queue}     = [];     # write callbacks due without the kernel (see watch)
-    $self->{io}        = {};     # fd => io state
+    $self->{io}        = [];     # fd => io state
     $self->{timers}    = {};     # id => timer
     $self->{slots}     = [];     # slot => armed timer (see _arm)
     $self->{free}      = [];     # free slots
@@ -45,10 +45,10 @@ sub io {
     my ($self, $handle, $cb) = @_;
     $self->_forked if $self->{pid} != $$;
     my $fd = fileno($handle) // Carp::croak('Handle is closed');
-    my $s = $self->{io}{$fd};
+    my $s = $self->{io}[$fd];
     if (!$s || Scalar::Util::refaddr($s->[S_FH]) != Scalar::Util::refaddr($handle)) {
         $self->_drop_io($s) if $s;
-        $s = $self->{io}{$fd} = $self->_io_state($handle);
+        $s = $self->{io}[$fd] = $self->_io_state($handle);
     }
     $s->[S_CB] = $cb;
     return $self->watch($handle, 1, 1);
@@ -56,7 +56,8 @@ sub io {
 
 sub watch {
     my ($self, $handle, $read, $write) = @_;
-    my $s = $self->{io}{ fileno($handle) // -1 } or Carp::croak('I/O watcher not active');
+    my $fd = fileno($handle) // Carp::croak('I/O watcher not active');
+    my $s = $self->{io}[$fd] or Carp::croak('I/O watcher not active');
     my $mode = ($read ? 1 : 0) | ($write ? 2 : 0);
     my $diff = $mode ^ $s->[S_MODE] or return $self;
     # The two switches of a stream's every write, first and short: write
@@ -309,7 +310,8 @@ sub remove {
     my ($self, $what) = @_;
     if (ref $what) {
         my $fd = fileno($what) // Carp::croak('Handle is closed');
-        my $s = delete $self->{io}{$fd} or return !!0;
+        my $s = $self->{io}[$fd] or return !!0;
+        $self->{io}[$fd] = undef;
         eval { $self->_drop_io($s); 1 } or _refused($self);
         return !!1;
     }
@@ -321,11 +323,11 @@ sub remove {
 sub reset {
     my $self = shift;
     $self->_forked if $self->{pid} != $$;
-    $self->_drop_io($_) for values %{ $self->{io} };
+    $self->_drop_io($_) for grep defined, @{ $self->{io} };
     _disarm($self, $_) for values %{ $self->{timers} };
     $self->{le}->cancel(delete $self->{tick_armed}) if defined $self->{tick_armed};
     @{ $self->{queue} } = ();
-    %{ $self->{io} } = ();
+    @{ $self->{io} } = ();
     %{ $self->{timers} } = ();
     delete @$self{qw(events next_tick running)};
     return;
@@ -430,8 +432,8 @@ sub _move {
     my ($self, $forked) = @_;
     my $old = $self->{le};
     my $le = $self->{le} = Linux::Event::Loop->new;
-    for my $s (values %{ $self->{io} }) {
-        my $w = $s->[S_W] or next;
+    for my $s (@{ $self->{io} }) {
+        my $w = $s && $s->[S_W] or next;
         $w->cancel unless $forked;
         $s->[S_W] = $le->watch($s->[S_FH], read => $s->[S_ON_READ], write => $s->[S_ON_WRITE]);
         $s->[S_W]->disable_read  unless $s->[S_MODE] & 1;
