@@ -386,7 +386,9 @@ sub _run {
                     $self->stop;
                     last;
                 }
-                $self->{le}->run_once(@$q ? 0 : undef);
+                # A function call: the loop is always a Linux::Event::Loop,
+                # and resolving the method costs more than the call.
+                Linux::Event::Loop::run_once($self->{le}, @$q ? 0 : undef);
             }
             while (my $e = shift @$q) {
                 $e->[0] = 0;
