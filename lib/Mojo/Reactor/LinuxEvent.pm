@@ -55,23 +55,26 @@ sub io {
 }
 
 sub watch {
-    my ($self, $handle, $read, $write) = @_;
-    my $fd = fileno($handle) // Carp::croak('I/O watcher not active');
-    my $s = $self->{io}[$fd] or Carp::croak('I/O watcher not active');
-    my $mode = ($read ? 1 : 0) | ($write ? 2 : 0);
-    my $diff = $mode ^ $s->[S_MODE] or return $self;
+    # ($self, $handle, $read, $write): @_ is read in place until the two
+    # short switches below are ruled out, as copying it costs about as
+    # much as they do.
+    my $fd = fileno($_[1]) // Carp::croak('I/O watcher not active');
+    my $s = $_[0]{io}[$fd] or Carp::croak('I/O watcher not active');
+    my $mode = ($_[2] ? 1 : 0) | ($_[3] ? 2 : 0);
+    my $diff = $mode ^ $s->[S_MODE] or return $_[0];
     # The two switches of a stream's every write, first and short: write
     # interest off while the kernel was not asked for it, and write
     # interest on for a handle known writable (see below).  wok implies
     # an engine watcher.
     if ($diff == 2 && $s->[S_WOK] && !($s->[S_KMODE] & 2)) {
-        if ($write) {
+        if ($_[3]) {
             my $e = $s->[S_WE];
             push @{ $e->[2] }, $e unless $e->[0]++;
         }
         $s->[S_MODE] = $mode;
-        return $self;
+        return $_[0];
     }
+    my $self = $_[0];
     my $w = $s->[S_W];
     if ($w && $mode) {
         # Writing wanted on a handle that the kernel reported writable and
@@ -258,14 +261,16 @@ sub _refused {
 # twice per message): from the first "again" after the engine's wait
 # until the tick's callbacks are done; outside a tick, every time.
 sub again {
-    my ($self, $id, $after) = @_;
-    my $t = $self->{timers}{$id} or Carp::croak('Timer not active');
-    $t->[T_AFTER] = $after if defined $after;
+    # ($self, $id, $after), read in place (see watch) until the engine
+    # timer must move.
+    my $t = $_[0]{timers}{ $_[1] } or Carp::croak('Timer not active');
+    $t->[T_AFTER] = $_[2] if defined $_[2];
     # An active timer is always armed (a one-shot one is no longer active
     # when it fires); now is 0 in a tick before it is read, undef outside.
-    my $now = $self->{now}
-        || (defined $self->{now} ? ($self->{now} = clock_gettime(MONO)) : clock_gettime(MONO));
+    my $now = $_[0]{now}
+        || (defined $_[0]{now} ? ($_[0]{now} = clock_gettime(MONO)) : clock_gettime(MONO));
     return if $t->[T_ARMED] <= ($t->[T_DUE] = $now + $t->[T_AFTER]);
+    my $self = $_[0];
     eval {
         $self->{le}->cancel($t->[T_EID]);
         _arm($self, $t);
@@ -362,8 +367,8 @@ sub one_tick {
 # The engine calls the reactor callbacks; what it cannot call (a write
 # callback due without the kernel) is queued and called after it returns.
 # One eval guards the whole loop, not one per engine call and per queued
-# callback (an eval is most of what a round trip costs here besides the
-# callbacks): when something dies, $cur says whether it was a queued
+# callback (an eval costs a few hundred instructions, and a round trip
+# of a stream had four): when something dies, $cur says whether it was a queued
 # callback (its error is emitted and the queue goes on) or the engine
 # (which refuses to run in a forked child).
 sub _run {
