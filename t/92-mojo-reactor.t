@@ -216,6 +216,31 @@ subtest 'errors' => sub {
     is($err, "I/O watcher failed: io works!\n", 'a dying I/O watcher reaches the error event');
     $reactor->remove($client);
 
+    # A write callback called without asking the kernel (the handle was
+    # reported writable before) that dies: the error is reported, and the
+    # next queued write callback of the same tick still runs.
+    {
+        socketpair(my $x, my $y, Socket::AF_UNIX(), Socket::SOCK_STREAM(), 0) or die "socketpair: $!";
+        socketpair(my $u, my $v, Socket::AF_UNIX(), Socket::SOCK_STREAM(), 0) or die "socketpair: $!";
+        my ($armed, @wrote) = (0);
+        for my $h ($x, $u) {
+            $reactor->io($h => sub {
+                my ($r, $writable) = @_;
+                return unless $writable;
+                $r->watch($h, 1, 0);
+                die "queued works!\n" if $armed && $h == $x;
+                push @wrote, $h == $x ? 'x' : 'u';
+            })->watch($h, 0, 1);
+        }
+        $reactor->one_tick while @wrote < 2;              # both reported writable
+        ($armed, @wrote, $err) = (1);
+        $reactor->watch($_, 1, 1) for $x, $u;            # both queued
+        $reactor->one_tick;
+        is($err, "I/O watcher failed: queued works!\n", 'a dying queued write callback reaches the error event');
+        is_deeply(\@wrote, ['u'], 'and the next queued write callback of that tick still runs');
+        $reactor->remove($_) for $x, $u;
+    }
+
     my $after;
     $reactor->timer(0.01 => sub { $after++; shift->stop });
     $reactor->start;

@@ -16,7 +16,7 @@ sub new {
     $self->{le}        = Linux::Event::Loop->new;
     $self->{pid}       = $$;
     $self->{queue}     = [];     # write callbacks due without the kernel (see watch)
-    $self->{io}        = {};     # fd => io state
+    $self->{io}        = [];     # fd => io state
     $self->{timers}    = {};     # id => timer
     $self->{slots}     = [];     # slot => armed timer (see _arm)
     $self->{free}      = [];     # free slots
@@ -30,37 +30,52 @@ sub new {
 
 # ---- I/O ------------------------------------------------------------------------
 
+# One state per handle, an array (its fields are read on every event, and
+# an array element costs no hashing): fh, cb, w (engine watcher), mode
+# (what Mojo asked for: 1 read, 2 write), kmode (what the engine
+# watches), wok (the kernel reported it writable), live, its queue entry
+# for a write callback due without the kernel, [ queued, state, queue ],
+# and its two engine callbacks, which call the reactor callback (see HOW
+# IT RUNS in the POD).  Those hold the state and the reactor weakly: they
+# are held by the state.
+use constant { S_FH => 0, S_CB => 1, S_W => 2, S_MODE => 3, S_KMODE => 4, S_WOK => 5,
+               S_LIVE => 6, S_WE => 7, S_ON_READ => 8, S_ON_WRITE => 9 };
+
 sub io {
     my ($self, $handle, $cb) = @_;
     $self->_forked if $self->{pid} != $$;
     my $fd = fileno($handle) // Carp::croak('Handle is closed');
-    my $s = $self->{io}{$fd};
-    if (!$s || Scalar::Util::refaddr($s->{fh}) != Scalar::Util::refaddr($handle)) {
+    my $s = $self->{io}[$fd];
+    if (!$s || Scalar::Util::refaddr($s->[S_FH]) != Scalar::Util::refaddr($handle)) {
         $self->_drop_io($s) if $s;
-        $s = $self->{io}{$fd} = $self->_io_state($handle);
+        $s = $self->{io}[$fd] = $self->_io_state($handle);
     }
-    $s->{cb} = $cb;
+    $s->[S_CB] = $cb;
     return $self->watch($handle, 1, 1);
 }
 
 sub watch {
-    my ($self, $handle, $read, $write) = @_;
-    my $s = $self->{io}{ fileno($handle) // -1 } or Carp::croak('I/O watcher not active');
-    my $mode = ($read ? 1 : 0) | ($write ? 2 : 0);
-    my $diff = $mode ^ $s->{mode} or return $self;
+    # ($self, $handle, $read, $write): @_ is read in place until the two
+    # short switches below are ruled out, as copying it costs about as
+    # much as they do.
+    my $fd = fileno($_[1]) // Carp::croak('I/O watcher not active');
+    my $s = $_[0]{io}[$fd] or Carp::croak('I/O watcher not active');
+    my $mode = ($_[2] ? 1 : 0) | ($_[3] ? 2 : 0);
+    my $diff = $mode ^ $s->[S_MODE] or return $_[0];
     # The two switches of a stream's every write, first and short: write
     # interest off while the kernel was not asked for it, and write
     # interest on for a handle known writable (see below).  wok implies
     # an engine watcher.
-    if ($diff == 2 && $s->{wok} && !($s->{kmode} & 2)) {
-        if ($write) {
-            my $e = $s->{we};
+    if ($diff == 2 && $s->[S_WOK] && !($s->[S_KMODE] & 2)) {
+        if ($_[3]) {
+            my $e = $s->[S_WE];
             push @{ $e->[2] }, $e unless $e->[0]++;
         }
-        $s->{mode} = $mode;
-        return $self;
+        $s->[S_MODE] = $mode;
+        return $_[0];
     }
-    my $w = $s->{w};
+    my $self = $_[0];
+    my $w = $s->[S_W];
     if ($w && $mode) {
         # Writing wanted on a handle that the kernel reported writable and
         # whose last write callback wrote all it had (so it was switched
@@ -69,13 +84,13 @@ sub watch {
         # tick.  If that callback cannot write everything, the kernel is
         # asked after all (see _run).
         my $kmode = $mode;
-        if ($diff & 2 && $mode & 2 && $s->{wok} && !($s->{kmode} & 2)) {
+        if ($diff & 2 && $mode & 2 && $s->[S_WOK] && !($s->[S_KMODE] & 2)) {
             $kmode &= 1;
-            my $e = $s->{we};
+            my $e = $s->[S_WE];
             push @{ $self->{queue} }, $e unless $e->[0]++;
         }
-        $kmode |= $s->{kmode} & 2 if $kmode == $mode && $mode & 2;
-        my $kdiff = $kmode ^ $s->{kmode};
+        $kmode |= $s->[S_KMODE] & 2 if $kmode == $mode && $mode & 2;
+        my $kdiff = $kmode ^ $s->[S_KMODE];
         # The usual case, inline.  Reading $$ costs a system call: a fork
         # is noticed by the engine's refusal instead (here, in again and
         # in _run).
@@ -84,8 +99,8 @@ sub watch {
             if ($kdiff & 2) { $kmode & 2 ? $w->enable_write : $w->disable_write }
             1;
         }) {
-            $s->{mode}  = $mode;
-            $s->{kmode} = $kmode;
+            $s->[S_MODE]  = $mode;
+            $s->[S_KMODE] = $kmode;
             return $self;
         }
     }
@@ -100,57 +115,52 @@ sub watch {
 # or removing it as needed.
 sub _mode {
     my ($self, $s, $mode) = @_;
-    my $w = $s->{w};
+    my $w = $s->[S_W];
     if (!$mode) {                 # nothing wanted: no engine watcher at all
         $w->cancel;
-        $s->{w} = undef;
-        $s->{wok} = 0;
+        $s->[S_W] = undef;
+        $s->[S_WOK] = 0;
         $self->{watched}--;
     }
     elsif (!$w) {
         # Both handlers always; the directions not wanted are switched off.
-        $s->{w} = $self->{le}->watch($s->{fh}, read => $s->{on_read}, write => $s->{on_write});
+        $s->[S_W] = $self->{le}->watch($s->[S_FH], read => $s->[S_ON_READ], write => $s->[S_ON_WRITE]);
         $self->{watched}++;
-        $s->{w}->disable_read  unless $mode & 1;
-        $s->{w}->disable_write unless $mode & 2;
+        $s->[S_W]->disable_read  unless $mode & 1;
+        $s->[S_W]->disable_write unless $mode & 2;
     }
     else {
         $mode & 1 ? $w->enable_read  : $w->disable_read;
         $mode & 2 ? $w->enable_write : $w->disable_write;
     }
-    $s->{mode} = $s->{kmode} = $mode;
+    $s->[S_MODE] = $s->[S_KMODE] = $mode;
     return;
 }
 
-# One state per handle: { fh, cb, w (engine watcher), mode (what Mojo
-# asked for: 1 read, 2 write), kmode (what the engine watches), wok (the
-# kernel reported it writable), live }, its queue entry for a write
-# callback due without the kernel, [ queued, state, queue ], and its two engine
-# callbacks, which call the reactor callback (see HOW IT RUNS in the POD).
-# Those hold the state and the reactor weakly: they are held by the state.
+# (the state's fields: see S_FH above)
 sub _io_state {
     my ($self, $handle) = @_;
-    my $s = { fh => $handle, cb => undef, w => undef, mode => 0, kmode => 0, live => 1 };
+    my $s = [$handle, undef, undef, 0, 0, 0, 1, undef, undef, undef];
     Scalar::Util::weaken(my $ws = $s);
     Scalar::Util::weaken(my $r = $self);
-    Scalar::Util::weaken(($s->{we} = [0, $s, $self->{queue}])->[1]);
-    $s->{on_read} = sub {
+    Scalar::Util::weaken(($s->[S_WE] = [0, $s, $self->{queue}])->[1]);
+    $s->[S_ON_READ] = sub {
         $r->{ran}++;
-        eval { $ws->{cb}->($r, 0); 1 } or $r->emit(error => "I/O watcher failed: $@");
+        eval { $ws->[S_CB]->($r, 0); 1 } or $r->emit(error => "I/O watcher failed: $@");
     };
-    $s->{on_write} = sub {
-        $ws->{wok} = 1;
+    $s->[S_ON_WRITE] = sub {
+        $ws->[S_WOK] = 1;
         $r->{ran}++;
-        eval { $ws->{cb}->($r, 1); 1 } or $r->emit(error => "I/O watcher failed: $@");
+        eval { $ws->[S_CB]->($r, 1); 1 } or $r->emit(error => "I/O watcher failed: $@");
     };
     return $s;
 }
 
 sub _drop_io {
     my ($self, $s) = @_;
-    $s->{live} = 0;
-    if (my $w = delete $s->{w}) { $self->{watched}--; $w->cancel }
-    delete @$s{qw(on_read on_write we)};
+    $s->[S_LIVE] = 0;
+    if (my $w = $s->[S_W]) { $s->[S_W] = undef; $self->{watched}--; $w->cancel }
+    $s->[S_ON_READ] = $s->[S_ON_WRITE] = $s->[S_WE] = undef;
     return;
 }
 
@@ -251,14 +261,16 @@ sub _refused {
 # twice per message): from the first "again" after the engine's wait
 # until the tick's callbacks are done; outside a tick, every time.
 sub again {
-    my ($self, $id, $after) = @_;
-    my $t = $self->{timers}{$id} or Carp::croak('Timer not active');
-    $t->[T_AFTER] = $after if defined $after;
+    # ($self, $id, $after), read in place (see watch) until the engine
+    # timer must move.
+    my $t = $_[0]{timers}{ $_[1] } or Carp::croak('Timer not active');
+    $t->[T_AFTER] = $_[2] if defined $_[2];
     # An active timer is always armed (a one-shot one is no longer active
     # when it fires); now is 0 in a tick before it is read, undef outside.
-    my $now = $self->{now}
-        || (defined $self->{now} ? ($self->{now} = clock_gettime(MONO)) : clock_gettime(MONO));
+    my $now = $_[0]{now}
+        || (defined $_[0]{now} ? ($_[0]{now} = clock_gettime(MONO)) : clock_gettime(MONO));
     return if $t->[T_ARMED] <= ($t->[T_DUE] = $now + $t->[T_AFTER]);
+    my $self = $_[0];
     eval {
         $self->{le}->cancel($t->[T_EID]);
         _arm($self, $t);
@@ -303,7 +315,8 @@ sub remove {
     my ($self, $what) = @_;
     if (ref $what) {
         my $fd = fileno($what) // Carp::croak('Handle is closed');
-        my $s = delete $self->{io}{$fd} or return !!0;
+        my $s = $self->{io}[$fd] or return !!0;
+        $self->{io}[$fd] = undef;
         eval { $self->_drop_io($s); 1 } or _refused($self);
         return !!1;
     }
@@ -315,11 +328,11 @@ sub remove {
 sub reset {
     my $self = shift;
     $self->_forked if $self->{pid} != $$;
-    $self->_drop_io($_) for values %{ $self->{io} };
+    $self->_drop_io($_) for grep defined, @{ $self->{io} };
     _disarm($self, $_) for values %{ $self->{timers} };
     $self->{le}->cancel(delete $self->{tick_armed}) if defined $self->{tick_armed};
     @{ $self->{queue} } = ();
-    %{ $self->{io} } = ();
+    @{ $self->{io} } = ();
     %{ $self->{timers} } = ();
     delete @$self{qw(events next_tick running)};
     return;
@@ -353,6 +366,11 @@ sub one_tick {
 # The loop of start (until stopped) and of one_tick (until a callback ran).
 # The engine calls the reactor callbacks; what it cannot call (a write
 # callback due without the kernel) is queued and called after it returns.
+# One eval guards the whole loop, not one per engine call and per queued
+# callback (an eval costs a few hundred instructions, and a round trip
+# of a stream had four): when something dies, $cur says whether it was a queued
+# callback (its error is emitted and the queue goes on) or the engine
+# (which refuses to run in a forked child).
 sub _run {
     my ($self, $once) = @_;
     # Called from a callback (which the engine may have called): the
@@ -363,28 +381,54 @@ sub _run {
     my $q = $self->{queue};
     my $ran = $self->{ran};
     local $self->{now} = 0;         # see again
-    while ($self->{running} && !($once && $self->{ran} != $ran)) {
-        return $self->stop
-            unless $self->{watched} || @$q || %{ $self->{timers} } || $self->{next_tick};
-        if (!eval { $self->{le}->run_once(@$q ? 0 : undef); 1 }) {
-            _refused($self);
-            next;
-        }
-        while (my $e = shift @$q) {
-            $e->[0] = 0;
-            my $s = $e->[1] or next;
-            next unless $s->{live};
-            $self->{ran}++;
-            eval { $s->{cb}->($self, 1); 1 } or $self->emit(error => "I/O watcher failed: $@");
-            # Still writing after a write callback the kernel was not
-            # asked for: the kernel's buffer is full, ask it now.
-            if ($s->{live} && $s->{mode} & 2 && !($s->{kmode} & 2)) {
-                $s->{wok} = 0;
-                eval { $s->{w}->enable_write; $s->{kmode} |= 2; 1 } or _refused($self);
+    my ($cur, $drain);              # $drain: go on with the queue first
+    until (eval {
+        while (1) {
+            if ($drain) { $drain = 0 }
+            else {
+                last unless $self->{running} && !($once && $self->{ran} != $ran);
+                if (!($self->{watched} || @$q || %{ $self->{timers} } || $self->{next_tick})) {
+                    $self->stop;
+                    last;
+                }
+                # A function call: the loop is always a Linux::Event::Loop,
+                # and resolving the method costs more than the call.
+                Linux::Event::Loop::run_once($self->{le}, @$q ? 0 : undef);
             }
+            while (my $e = shift @$q) {
+                $e->[0] = 0;
+                my $s = $e->[1] or next;
+                next unless $s->[S_LIVE];
+                $self->{ran}++;
+                $cur = $s;
+                $s->[S_CB]->($self, 1);
+                $cur = undef;
+                eval { _write_full($self, $s); 1 } or _refused($self)
+                    if $s->[S_LIVE] && $s->[S_MODE] & 2 && !($s->[S_KMODE] & 2);
+            }
+            $self->{now} = 0;
         }
-        $self->{now} = 0;
+        1;
+    }) {
+        if (my $s = $cur) {
+            $cur = undef;
+            $drain = 1;
+            $self->emit(error => "I/O watcher failed: $@");
+            eval { _write_full($self, $s); 1 } or _refused($self);
+        }
+        else { _refused($self) }
     }
+    return;
+}
+
+# Still writing after a write callback the kernel was not asked for: the
+# kernel's buffer is full, ask it now.
+sub _write_full {
+    my ($self, $s) = @_;
+    return unless $s->[S_LIVE] && $s->[S_MODE] & 2 && !($s->[S_KMODE] & 2);
+    $s->[S_WOK] = 0;
+    $s->[S_W]->enable_write;
+    $s->[S_KMODE] |= 2;
     return;
 }
 
@@ -395,13 +439,13 @@ sub _move {
     my ($self, $forked) = @_;
     my $old = $self->{le};
     my $le = $self->{le} = Linux::Event::Loop->new;
-    for my $s (values %{ $self->{io} }) {
-        my $w = $s->{w} or next;
+    for my $s (@{ $self->{io} }) {
+        my $w = $s && $s->[S_W] or next;
         $w->cancel unless $forked;
-        $s->{w} = $le->watch($s->{fh}, read => $s->{on_read}, write => $s->{on_write});
-        $s->{w}->disable_read  unless $s->{mode} & 1;
-        $s->{w}->disable_write unless $s->{mode} & 2;
-        $s->{kmode} = $s->{mode};
+        $s->[S_W] = $le->watch($s->[S_FH], read => $s->[S_ON_READ], write => $s->[S_ON_WRITE]);
+        $s->[S_W]->disable_read  unless $s->[S_MODE] & 1;
+        $s->[S_W]->disable_write unless $s->[S_MODE] & 2;
+        $s->[S_KMODE] = $s->[S_MODE];
     }
     for my $t (values %{ $self->{timers} }) {
         next unless defined $t->[T_ARMED];
