@@ -131,4 +131,20 @@ for my $case (
     croaks_here $@, qr/not supported/, $line, 'Linux::Event->new(timer => obj)';
 }
 
+# Every module the distribution ships, the backends for other frameworks
+# too (read, not loaded: their frameworks may be missing), carries the
+# distribution's version.
+{
+    require File::Find;
+    my @pm;
+    File::Find::find({ no_chdir => 1, wanted => sub {
+        push @pm, $_ if /\.pm\z/ && !m{/auto/} } }, 'lib');
+    ok @pm >= 14, 'lib/ holds the modules (' . scalar(@pm) . ')';
+    for my $file (sort @pm) {
+        open my $in, '<', $file or die "$file: $!";
+        my ($v) = map { /^our \$VERSION = '([^']+)';/ ? $1 : () } <$in>;
+        is $v, '0.009', "$file declares \$VERSION '0.009'";
+    }
+}
+
 done_testing;

@@ -2,7 +2,7 @@ package Mojo::Reactor::LinuxEvent;
 use Mojo::Base 'Mojo::Reactor';
 use feature 'current_sub';
 
-our $VERSION = '0.007';
+our $VERSION = '0.009';
 
 use Carp ();
 use Scalar::Util ();

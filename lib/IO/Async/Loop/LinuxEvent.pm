@@ -2,7 +2,7 @@ package IO::Async::Loop::LinuxEvent;
 use strict;
 use warnings;
 
-our $VERSION = '0.007';
+our $VERSION = '0.009';
 
 use constant API_VERSION => '0.76';
 
