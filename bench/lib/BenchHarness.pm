@@ -22,7 +22,8 @@ use Time::HiRes qw(clock_gettime CLOCK_MONOTONIC CLOCK_PROCESS_CPUTIME_ID
 
 our @EXPORT = qw(run_impl workload_table meter socket_pair idle_handles rss_bytes
                  timer_delays announcer
-                 timer_many_callback pingpong_callbacks wake_callback);
+                 timer_many_callback pingpong_callbacks wake_callback
+                 ioasync_api mojo_api);
 
 # run_impl(name => 'ev', modules => [...], check => sub {...}, info => sub {...},
 #          loop => sub {...}, waker => sub {...})      # a loop (see below)
@@ -355,6 +356,37 @@ sub wake_callback {
 # timed work (timer-chain's callback, timer-many's loops): the harness compiles
 # them into that code, so every loop is called exactly as a user would call
 # it, with no extra sub call per timer.
+
+# The loop API (see run_impl) of an IO::Async loop and of Mojo::IOLoop,
+# shared by the runs against other loops (impl_*.pl) and the framework
+# comparisons (fw_*.pl).  watch_io returns nothing to keep; timers return an
+# id that is kept.
+sub ioasync_api {
+    my ($loop) = @_;
+    return {
+        loop       => $loop,
+        after      => '$loop->watch_time(after => %s, code => %s)',
+        cancel     => '$loop->unwatch_time(%s)',
+        watch_read => sub { $loop->watch_io(handle => $_[0], on_read_ready => $_[1]); return },
+        run        => sub { $loop->run },
+        stop       => sub { $loop->stop },
+    };
+}
+
+# io() starts watching for reading and writing; keep reading only.
+sub mojo_api {
+    require Mojo::IOLoop;
+    my $loop    = Mojo::IOLoop->singleton;
+    my $reactor = $loop->reactor;
+    return {
+        loop       => $loop,
+        after      => '$loop->timer(%s => %s)',
+        cancel     => '$loop->remove(%s)',
+        watch_read => sub { $reactor->io($_[0] => $_[1])->watch($_[0], 1, 0); return },
+        run        => sub { $loop->start },
+        stop       => sub { $loop->stop },
+    };
+}
 
 # The Perl text $src with AFTER(secs, cb) and CANCEL(handle) written the way
 # loop $L does them.

@@ -17,17 +17,7 @@ my %spec = (
     name    => "ioasync-$class",
     modules => ['IO::Async::Loop', 'IO::Async::Stream', $class],
     info    => sub { "$class-" . $class->VERSION . ' IO::Async-' . IO::Async::Loop->VERSION },
-    loop    => sub {
-        my $loop = new_loop();
-        return {
-            loop       => $loop,
-            after      => '$loop->watch_time(after => %s, code => %s)',
-            cancel     => '$loop->unwatch_time(%s)',
-            watch_read => sub { $loop->watch_io(handle => $_[0], on_read_ready => $_[1]); return },
-            run        => sub { $loop->run },
-            stop       => sub { $loop->stop },
-        };
-    },
+    loop    => sub { ioasync_api(new_loop()) },
 );
 run_impl(%spec, workloads => {
     %{ BenchHarness::loop_workloads(\%spec) },

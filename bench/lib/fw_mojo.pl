@@ -34,19 +34,7 @@ my %spec = (
         return undef;
     },
     info    => sub { require Mojolicious; 'Mojolicious-' . Mojolicious->VERSION . " reactor=$reactor_class" },
-    loop    => sub {
-        require Mojolicious;
-        my $loop = Mojo::IOLoop->singleton;
-        my $reactor = $loop->reactor;
-        return {
-            loop       => $loop,
-            after      => '$loop->timer(%s => %s)',
-            cancel     => '$loop->remove(%s)',
-            watch_read => sub { $reactor->io($_[0] => $_[1])->watch($_[0], 1, 0); return },
-            run        => sub { $loop->start },
-            stop       => sub { $loop->stop },
-        };
-    },
+    loop    => sub { require Mojolicious; mojo_api() },
 );
 run_impl(%spec, workloads => {
     %{ BenchHarness::loop_workloads(\%spec) },

@@ -16,18 +16,7 @@ run_impl(
     info    => sub { "$CLASS-" . $CLASS->VERSION
                      . ' IO::Async-' . IO::Async::Loop->VERSION
                      . (eval { require Heap; 1 } ? ' Heap-' . Heap->VERSION : ' no-Heap') },
-    # watch_io returns nothing to keep; timers return an id that is kept.
-    loop    => sub {
-        my $loop = new_loop();
-        return {
-            loop       => $loop,
-            after      => '$loop->watch_time(after => %s, code => %s)',
-            cancel     => '$loop->unwatch_time(%s)',
-            watch_read => sub { $loop->watch_io(handle => $_[0], on_read_ready => $_[1]); return },
-            run        => sub { $loop->run },
-            stop       => sub { $loop->stop },
-        };
-    },
+    loop    => sub { ioasync_api(new_loop()) },
 );
 
 sub new_loop {

@@ -15,20 +15,5 @@ run_impl(
     modules => ['Mojo::IOLoop'],
     info    => sub { 'Mojolicious-' . Mojolicious->VERSION . ' reactor='
                      . ref(Mojo::IOLoop->singleton->reactor) },
-    # io() starts watching for reading and writing; keep reading only.
-    # It returns nothing to keep; timers return an id that is kept.
-    loop    => sub {
-        require Mojolicious;
-        require Mojo::IOLoop;
-        my $loop = Mojo::IOLoop->singleton;
-        my $reactor = $loop->reactor;
-        return {
-            loop       => $loop,
-            after      => '$loop->timer(%s => %s)',
-            cancel     => '$loop->remove(%s)',
-            watch_read => sub { $reactor->io($_[0] => $_[1])->watch($_[0], 1, 0); return },
-            run        => sub { $loop->start },
-            stop       => sub { $loop->stop },
-        };
-    },
+    loop    => sub { require Mojolicious; mojo_api() },
 );
