@@ -642,6 +642,6 @@ Same terms as Perl itself.
 
 =head1 VERSION
 
-This document describes Mojo::Reactor::LinuxEvent version 0.007.
+This document describes Mojo::Reactor::LinuxEvent version 0.009.
 
 =cut

@@ -554,6 +554,6 @@ Same terms as Perl itself.
 
 =head1 VERSION
 
-This document describes IO::Async::Loop::LinuxEvent version 0.007.
+This document describes IO::Async::Loop::LinuxEvent version 0.009.
 
 =cut
