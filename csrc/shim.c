@@ -303,7 +303,62 @@ int le_global_destruct(LE_pTHX) { return PL_phase == PERL_PHASE_DESTRUCT; }
 
 /* ---- leaving an XSUB abnormally ---------------------------------------- */
 
-void le_croak_sv(LE_pTHX_ SV *err) { croak_sv(sv_2mortal(err)); }
+/*
+ * Our croaks must point at the user's line, as Carp's croak does.  An XSUB
+ * called from the user's code gets that from perl (PL_curcop is the user's
+ * statement); one called from our own Perl code (Loop.pm, an adaptor) or
+ * from a user's subclass of our classes would be reported from there.
+ * Then the location is taken instead from the first sub call, innermost
+ * first, made from a package that is neither ours nor a subclass of ours:
+ * what Carp's @CARP_NOT and @ISA trust pick for our Perl code's croaks.
+ */
+
+/* Ours: Linux::Event, Linux::Event::*, or a package inheriting from one
+ * (Carp trusts a subclass too). */
+static int le_ours(pTHX_ const COP *cop) {
+    HV *stash = CopSTASH(cop);
+    AV *isa;
+    SSize_t i;
+    if (!stash || !HvNAME_HEK(stash))
+        return 0;
+    isa = mro_get_linear_isa(stash);   /* the package itself comes first */
+    for (i = 0; i <= AvFILLp(isa); i++) {
+        STRLEN len;
+        const char *name = SvPV_const(AvARRAY(isa)[i], len);
+        if (len >= 12 && memEQ(name, "Linux::Event", 12)
+            && (len == 12 || (len > 14 && memEQ(name + 12, "::", 2))))
+            return 1;
+    }
+    return 0;
+}
+
+/* The statement that called into our code from outside, or NULL. */
+static const COP *le_outside_caller(pTHX) {
+    const PERL_SI *si;
+    I32 i;
+    if (!PL_curcop || !le_ours(aTHX_ PL_curcop))
+        return NULL;
+    /* Sub calls made under a tie, an overload or DESTROY are on an outer
+     * stack of contexts. */
+    for (si = PL_curstackinfo; si; si = si->si_prev)
+        for (i = si->si_cxix; i >= 0; i--) {
+            const PERL_CONTEXT *cx = &si->si_cxstack[i];
+            if (CxTYPE(cx) == CXt_SUB && cx->blk_oldcop && !le_ours(aTHX_ cx->blk_oldcop))
+                return cx->blk_oldcop;
+        }
+    return NULL;
+}
+
+void le_croak_sv(LE_pTHX_ SV *err) {
+    const COP *const caller = le_outside_caller(aTHX);
+    sv_2mortal(err);
+    /* Carp::croak's short form: " at FILE line N.\n" and nothing else (no
+     * ", <$fh> line N" of the last read handle, unlike perl's own die);
+     * ending in "\n", the message gets nothing more from croak_sv. */
+    if (caller && CopLINE(caller))
+        sv_catpvf(err, " at %s line %" IVdf ".\n", CopFILE(caller), (IV)CopLINE(caller));
+    croak_sv(err);
+}
 
 /* ---- calling Perl ------------------------------------------------------ */
 

@@ -3,7 +3,6 @@ use v5.36;
 
 our $VERSION = '0.009';
 
-use Carp ();
 require XSLoader;
 # A checkout that was never built has no engine: say that, rather than
 # DynaLoader's "Can't locate loadable object".
@@ -27,17 +26,6 @@ our @CARP_NOT = qw(Linux::Event::Loop Linux::Event::Watcher Linux::Event::Wakeup
 
 sub new ($class, @args) {
     return Linux::Event::Loop->new(@args);
-}
-
-# Runs an internal call whose croak must be reported from the user's line,
-# not from inside these modules.  Exception objects pass through untouched.
-sub _internal ($code) {
-    my @r;
-    return wantarray ? @r : $r[0] if eval { @r = $code->(); 1 };
-    my $err = $@;
-    die $err if ref $err;
-    $err =~ s/ at \S+ line \d+\.?\n\z//;
-    Carp::croak($err);
 }
 
 1;

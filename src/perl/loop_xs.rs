@@ -462,11 +462,14 @@ fn signal(a: Args) -> XsResult {
         }
         match classify(p, n) {
             Num::UInt(n) if crate::reactor::valid_signal(n as i64) => signos.push(n as i32),
-            _ => return croak(format!("signal: cannot handle signal {}", describe(p, n))),
+            Num::UInt(n) if (1..=crate::reactor::MAX_SIGNAL as u64).contains(&n) => {
+                return croak(format!("signal: cannot handle signal {n}"));
+            }
+            _ => return croak(format!("signal: unknown signal {}", describe(p, n))),
         }
     }
     if signos.is_empty() {
-        return croak("signal: no signal given");
+        return croak("signal: empty signal list");
     }
     let cb = code(p, a.get(2), "signal: callback")?;
     let (_, core) = owner_core(a)?;

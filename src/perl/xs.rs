@@ -241,7 +241,12 @@ pub fn code_or_undef(p: *mut Interp, sv: *mut SV, what: &str) -> Result<*mut SV,
     if !defined(sv) {
         return Ok(ptr::null_mut());
     }
-    code(p, sv, what)
+    code(p, sv, what).map_err(|_| {
+        Failure::Croak(format!(
+            "{what} must be a CODE reference or undef, not {}",
+            describe(p, sv)
+        ))
+    })
 }
 
 pub fn defined(sv: *mut SV) -> bool {

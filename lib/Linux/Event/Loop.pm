@@ -29,12 +29,12 @@ sub new {
         Carp::croak('Linux::Event::Loop->new: backend objects are not supported; '
                 . "the only backend is 'epoll'")
             if ref $backend;
-        Carp::croak("unknown backend '$backend'") if $backend ne 'epoll';
+        Carp::croak("Linux::Event::Loop->new: unknown backend '$backend'") if $backend ne 'epoll';
     }
-    Carp::croak('unknown args: ' . join(', ', sort keys %opt)) if %opt;
+    Carp::croak('Linux::Event::Loop->new: unknown args: ' . join(', ', sort keys %opt)) if %opt;
 
     my $self = bless {}, ref($class) || $class;
-    Linux::Event::_internal(sub { $self->_init });
+    $self->_init;
     return $self;
 }
 
@@ -73,15 +73,9 @@ sub watch {
     my %spec = @spec;
     my @unknown = grep { !$WATCH_KEY{$_} } keys %spec;
     Carp::croak('unknown watch args: ' . join(', ', sort @unknown)) if @unknown;
-    for my $dir (qw(read write error)) {
-        Carp::croak("watch: $dir must be a CODE reference or undef")
-            if defined $spec{$dir} && ref $spec{$dir} ne 'CODE';
-    }
     my ($ref, $fd) = _handle($fh);
     Carp::croak('watch: the handle has no file descriptor (is it open?)') unless defined $fd;
-    return Linux::Event::_internal(sub {
-        $self->_watch($ref, $fd, @spec{qw(read write error data edge_triggered oneshot)});
-    });
+    return $self->_watch($ref, $fd, @spec{qw(read write error data edge_triggered oneshot)});
 }
 
 sub unwatch {
@@ -90,7 +84,7 @@ sub unwatch {
     Carp::croak('Usage: $loop->unwatch($fh)') if @_ != 2;
     my (undef, $fd) = _handle($fh);
     return 0 unless defined $fd;
-    return Linux::Event::_internal(sub { $self->_unwatch_fd($fd) }) ? 1 : 0;
+    return $self->_unwatch_fd($fd) ? 1 : 0;
 }
 
 sub waker {
@@ -98,7 +92,7 @@ sub waker {
     _check_self($self);
     Carp::croak('Usage: $loop->waker') if @_ != 1;
     return $self->{waker} if $self->{waker};
-    my $fd = Linux::Event::_internal(sub { $self->_waker_fd });
+    my $fd = $self->_waker_fd;
     open(my $fh, '<&=', $fd) or Carp::croak("cannot open a handle on the waker's eventfd: $!");
     my $waker = bless { fh => $fh, loop => $self }, 'Linux::Event::Wakeup';
     Scalar::Util::weaken($waker->{loop});
@@ -144,14 +138,14 @@ sub _signal_number ($sig) {
     Carp::croak('signal: undefined signal') unless defined $sig;
     Carp::croak('signal: a signal must be a number or a name, not a reference') if ref $sig;
     my $name = uc($sig =~ s/\A\s+|\s+\z//gr);
-    return 0 + $name if $name =~ /\A[0-9]+\z/ && $name >= 1 && $name <= 64;
+    return 0 + $name if $name =~ /\A[0-9]+\z/;    # the engine checks the number
     $name =~ s/\ASIG//;
     return $SIGNO{$name} if exists $SIGNO{$name};
     if ($name =~ /\ARTM(IN|AX)([+-])([0-9]+)\z/ && exists $SIGNO{"RTM$1"}) {
         my $n = $SIGNO{"RTM$1"} + ($2 eq '+' ? $3 : -$3);
         return $n if $n >= $SIGNO{RTMIN} && $n <= $SIGNO{RTMAX};
     }
-    Carp::croak("unknown signal '$sig'");
+    Carp::croak("signal: unknown signal '$sig'");
 }
 
 sub signal {
@@ -162,11 +156,8 @@ sub signal {
     my %opt  = @opt;
     my $data = delete $opt{data};
     Carp::croak('unknown signal args: ' . join(', ', sort keys %opt)) if %opt;
-    Carp::croak('signal: callback must be a CODE reference') if ref $cb ne 'CODE';
-    my @list = ref $sigs eq 'ARRAY' ? @$sigs : ($sigs);
-    Carp::croak('signal: empty signal list') unless @list;
-    my @signos = map { _signal_number($_) } @list;
-    return Linux::Event::_internal(sub { $self->_signal(\@signos, $cb, $data) });
+    my @signos = map { _signal_number($_) } ref $sigs eq 'ARRAY' ? @$sigs : ($sigs);
+    return $self->_signal(\@signos, $cb, $data);
 }
 
 sub pid {
@@ -178,11 +169,7 @@ sub pid {
     my $data = delete $opt{data};
     my $reap = exists $opt{reap} ? delete $opt{reap} : 1;
     Carp::croak('unknown pid args: ' . join(', ', sort keys %opt)) if %opt;
-    Carp::croak('pid: process id must be a positive integer, not '
-            . (defined $pid ? ref $pid ? 'a reference' : "'$pid'" : 'undef'))
-        unless defined $pid && !ref $pid && $pid =~ /\A[1-9][0-9]*\z/ && $pid <= 2**31 - 1;
-    Carp::croak('pid: callback must be a CODE reference') if ref $cb ne 'CODE';
-    return Linux::Event::_internal(sub { $self->_pid(0 + $pid, $cb, $data, $reap ? 1 : 0) });
+    return $self->_pid($pid, $cb, $data, $reap ? 1 : 0);
 }
 
 1;

@@ -23,7 +23,7 @@ sub fh {
     Carp::croak('Usage: $waker->fh') if @_ != 1;
     Carp::croak('Linux::Event::Wakeup: this waker belongs to another thread; '
             . 'only signal and drain work in a thread')
-        if Linux::Event::_internal(sub { _is_clone($self) });
+        if _is_clone($self);
     return $self->{fh};
 }
 
@@ -39,11 +39,9 @@ sub on_wakeup {
     _check_self($self);
     Carp::croak('Usage: $waker->on_wakeup(sub ($loop, $count) { ... }) or ->on_wakeup(undef)')
         if @_ != 2;
-    Carp::croak('on_wakeup: handler must be a CODE reference or undef')
-        if defined $cb && ref $cb ne 'CODE';
     my $loop = $self->{loop}
         or Carp::croak('on_wakeup: the loop of this waker no longer exists');
-    Linux::Event::_internal(sub { $loop->_on_wakeup($cb) });
+    $loop->_on_wakeup($cb);
     return $self;
 }
 
