@@ -522,12 +522,22 @@ fn signal(a: Args) -> XsResult {
 }
 xsub!(xs_signal, signal);
 
+/// Whether a number reads as plain decimal digits, as a pid is written:
+/// "007", " 7" or "7.0" are refused rather than guessed at.
+fn plain_digits(p: *mut Interp, sv: *mut SV) -> bool {
+    let mut len = 0;
+    // SAFETY: `sv` is a defined plain scalar (classify found a number); its
+    // bytes are read at once, while it lives.
+    let s = unsafe { std::slice::from_raw_parts(ffi::le_pv(p, sv, &mut len) as *const u8, len) };
+    s.first().is_some_and(|&c| c != b'0') && s.iter().all(u8::is_ascii_digit)
+}
+
 /// _pid($pid, $cb, $data, $reap) -> Linux::Event::Pid::Subscription
 fn pid(a: Args) -> XsResult {
     a.expect(5, 5, "$loop->_pid($pid, $cb, $data, $reap)")?;
     let p = a.p;
     let pid = match classify(p, a.get(1)) {
-        Num::UInt(n) if (1..=i32::MAX as u64).contains(&n) => n as i32,
+        Num::UInt(n) if (1..=i32::MAX as u64).contains(&n) && plain_digits(p, a.get(1)) => n as i32,
         _ => {
             return croak(format!(
                 "pid: process id must be a positive integer, not {}",
