@@ -76,6 +76,17 @@ croaks_here sub { my $x = AE::idle undef },
     qr/^AnyEvent->idle called with illegal cb argument 'undef'/, 'AE::idle without cb';
 
 {
+    # After a line was read from a handle, a croak of the loop still comes
+    # out with one location, the caller's ("<$fh> line N" is not left in).
+    open(my $fh, '<', $FILE) or die "open: $!";
+    my $first = <$fh>;
+    eval { my $x = AE::timer 9**9**9, 0, $cb }; my $line = __LINE__;
+    is $@, "AnyEvent->timer: after: delay must be a finite number of seconds at $FILE line $line.\n",
+        'AE::timer, infinite after, once a handle was read';
+    close $fh;
+}
+
+{
     # the loop is still usable after all of that
     my $cv = AE::cv;
     my $io = AE::io $r, 0, sub { sysread $r, my $b, 1; $cv->send($b) };

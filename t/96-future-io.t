@@ -48,6 +48,17 @@ isa_ok $loop, 'Linux::Event::Loop', 'its loop';
     cmp_ok time - $t2, '>=', 0.025, 'alarm(epoch) completes at that time';
 }
 
+{
+    # A bad time croaks once, from the caller's line, also once a line was
+    # read from a handle (perl's die then adds "<$fh> line N").
+    open(my $fh, '<', __FILE__) or die "open: $!";
+    my $first = <$fh>;
+    eval { Future::IO->sleep('x') }; my $line = __LINE__;
+    is $@, "Future::IO->sleep: after: delay must be a number of seconds, not 'x' at " . __FILE__ . " line $line.\n",
+        'sleep with a word croaks from the caller\'s line';
+    close $fh;
+}
+
 # ---- sysread / syswrite ------------------------------------------------------------
 
 sub pair {

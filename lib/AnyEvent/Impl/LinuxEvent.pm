@@ -48,7 +48,7 @@ sub _loop_call ($what, $code) {
 
 sub _relocate ($what, $err) {
     die $err if ref $err;
-    $err =~ s/ at \S+ line \d+\.?\n\z//;
+    $err =~ s/ at \S+ line \d+(?:, <[^>]*> (?:line|chunk) \d+)?\.?\n\z//;
     _croak("AnyEvent->$what: $err");
 }
 

@@ -21,7 +21,7 @@ __PACKAGE__->APPLY;
 # Croaks from the caller's line with a message of the loop.
 sub _croak ($what, $err) {
     die $err if ref $err;
-    $err =~ s/ at \S+ line \d+\.?\n\z//;
+    $err =~ s/ at \S+ line \d+(?:, <[^>]*> (?:line|chunk) \d+)?\.?\n\z//;
     local $Carp::Internal{ +__PACKAGE__ } = 1;
     local $Carp::Internal{'Future::IO'} = 1;
     local $Carp::Internal{'Future::IO::ImplBase'} = 1;
