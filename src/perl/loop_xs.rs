@@ -371,11 +371,11 @@ xsub!(xs_watch, watch);
 /// _unwatch_fd($fd) -> bool
 fn unwatch_fd(a: Args) -> XsResult {
     a.expect(2, 2, "$loop->_unwatch_fd($fd)")?;
+    let (_, core) = owner_core(a)?;
     let fd = match classify(a.p, a.get(1)) {
         Num::UInt(fd) if fd <= i32::MAX as u64 => fd as i32,
         _ => return ret_bool(a.p, false),
     };
-    let (_, core) = owner_core(a)?;
     let found = {
         let engine = core.engine.borrow();
         engine.io_token(fd).and_then(|t| match engine.source(t) {

@@ -64,9 +64,10 @@ sub _handle ($fh) {
     return ($ref, $fd);
 }
 
+# watch, unwatch, signal and pid call their engine half as a function: it
+# checks the invocant.
 sub watch {
     my ($self, $fh, @spec) = @_;
-    _check_self($self);
     Carp::croak('Usage: $loop->watch($fh, read => $cb, write => $cb, ...)') if @_ < 2;
     Carp::croak('watch: odd number of arguments after the handle (expected name => value pairs)')
         if @spec % 2;
@@ -75,16 +76,14 @@ sub watch {
     Carp::croak('unknown watch args: ' . join(', ', sort @unknown)) if @unknown;
     my ($ref, $fd) = _handle($fh);
     Carp::croak('watch: the handle has no file descriptor (is it open?)') unless defined $fd;
-    return $self->_watch($ref, $fd, @spec{qw(read write error data edge_triggered oneshot)});
+    return _watch($self, $ref, $fd, @spec{qw(read write error data edge_triggered oneshot)});
 }
 
 sub unwatch {
     my ($self, $fh) = @_;
-    _check_self($self);
     Carp::croak('Usage: $loop->unwatch($fh)') if @_ != 2;
     my (undef, $fd) = _handle($fh);
-    return 0 unless defined $fd;
-    return $self->_unwatch_fd($fd) ? 1 : 0;
+    return _unwatch_fd($self, $fd // -1) ? 1 : 0;
 }
 
 sub waker {
@@ -150,26 +149,24 @@ sub _signal_number ($sig) {
 
 sub signal {
     my ($self, $sigs, $cb, @opt) = @_;
-    _check_self($self);
     Carp::croak('Usage: $loop->signal($signal_or_list, $cb, data => $data)') if @_ < 3;
     Carp::croak('signal: odd number of options (expected name => value pairs)') if @opt % 2;
     my %opt  = @opt;
     my $data = delete $opt{data};
     Carp::croak('unknown signal args: ' . join(', ', sort keys %opt)) if %opt;
     my @signos = map { _signal_number($_) } ref $sigs eq 'ARRAY' ? @$sigs : ($sigs);
-    return $self->_signal(\@signos, $cb, $data);
+    return _signal($self, \@signos, $cb, $data);
 }
 
 sub pid {
     my ($self, $pid, $cb, @opt) = @_;
-    _check_self($self);
     Carp::croak('Usage: $loop->pid($pid, $cb, data => $data, reap => 1)') if @_ < 3;
     Carp::croak('pid: odd number of options (expected name => value pairs)') if @opt % 2;
     my %opt  = @opt;
     my $data = delete $opt{data};
     my $reap = exists $opt{reap} ? delete $opt{reap} : 1;
     Carp::croak('unknown pid args: ' . join(', ', sort keys %opt)) if %opt;
-    return $self->_pid($pid, $cb, $data, $reap ? 1 : 0);
+    return _pid($self, $pid, $cb, $data, $reap ? 1 : 0);
 }
 
 1;
@@ -574,7 +571,14 @@ C<pid> methods.
 
 =head1 ERRORS
 
-Every croak names what was wrong and is reported from the caller's line.
+Every croak names the method and what was wrong, and is reported from the
+caller's line, as Carp's C<croak> picks it, whether the check is made in
+Perl or in the engine: the line of the first call into Linux::Event's
+packages from a package outside them.  A wrapper sub in another package is
+such a caller; a subclass of a Linux::Event class is not (Carp trusts a
+subclass), so a croak in a subclass method that calls the parent's method
+points at the line that called the subclass method.
+
 An exception thrown by any callback propagates out of C<run>/C<run_once>
 unchanged (the same string or the same object); the loop stays consistent,
 nothing pending is lost (events not yet dispatched in that cycle are
