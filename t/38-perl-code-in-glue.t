@@ -168,7 +168,9 @@ sub in_fork ($code) {
     close $rd;
     waitpid($pid, 0);
     my $status = $?;
-    my $stderr = do { local $/; open(my $fh, '<', $err->filename) or die $!; scalar <$fh> };
+    open(my $fh, '<', $err->filename) or die "open: $!";
+    my $stderr = '';
+    1 while sysread($fh, $stderr, 4096, length $stderr);
     return ($status, $stderr, $out =~ /END ran/ ? 1 : 0);
 }
 
@@ -467,7 +469,7 @@ guarded 'tied arguments whose FETCH dies' => sub {
 # ---- 4. DESTROY of a value the loop releases -----------------------------
 
 # Each way the loop releases a value: [name, what the releasing call must
-# return, sub ($loop, $new) that hands a canary made by $make->() to the
+# return, sub ($loop, $make) that hands a canary made by $make->() to the
 # loop (the loop holding the only reference) and has the loop release it,
 # returning what the releasing call returned].
 my @RELEASES = (
@@ -536,6 +538,14 @@ my @RELEASES = (
         kill 'KILL', $kid;
         waitpid($kid, 0);
         $ok;
+    } ],
+    [ 'a pid subscription firing', 1, sub ($loop, $make) {
+        my $kid = fork // die "fork: $!";
+        if (!$kid) { POSIX::_exit(0) }
+        my $fired = 0;
+        $loop->pid($kid, holding($make->(), sub { $fired++ }));
+        run_until($loop, sub { $fired });
+        $fired;
     } ],
 );
 
