@@ -63,11 +63,12 @@ package Tied::Dies {
 }
 our $FETCHED = 0;
 
-# Its DESTROY records that it ran, then dies or exits as told.
+# Its DESTROY records that it ran, then dies or exits as told, or runs a sub.
 package Canary {
     sub new ($class, $name, $how = '', $code = 0) { bless { name => $name, how => $how, code => $code }, $class }
     sub DESTROY ($self) {
         $main::GONE{ $self->{name} }++;
+        return $self->{how}->() if ref $self->{how} eq 'CODE';
         if ($self->{how} eq 'die') { $main::LINE{destroy} = __LINE__; die "DESTROY died" }
         exit $self->{code} if $self->{how} eq 'exit';
     }
@@ -682,6 +683,33 @@ guarded 'a callback frees its loop and then dies' => sub {
     is_deeply(\%GONE, { later => 1, self => 1 }, 'every value the loop held was released, once');
     loop_works(Linux::Event->new, 'a new loop afterwards');
 };
+
+# The loop releases a value whose DESTROY frees the loop (the user's only
+# reference to it), from inside the releasing call.
+for my $release (grep { $_->[0] !~ /purging/ } @RELEASES) {
+    my ($name, $want, $code) = @$release;
+    guarded "DESTROY frees the loop while it is released by $name" => sub {
+        plan skip_all => 'pidfd_open is not available' if $name =~ /pid/ && !have_pidfd();
+        %GONE = ();
+        my $loop = Linux::Event->new;
+        $loop->after(10, holding(Canary->new('other')));
+        my $proxy = bless {}, 'Loop::Proxy';    # $code's $loop: calls go to $loop, holding nothing
+        no warnings 'once';
+        local *Loop::Proxy::AUTOLOAD = sub {
+            my ($method) = our $AUTOLOAD =~ /(\w+)\z/;
+            return if $method eq 'DESTROY';
+            shift;
+            $loop->$method(@_);
+        };
+        my $got = eval { $code->($proxy, sub { Canary->new('c', sub { undef $loop }) }) };
+        is($@, '', 'the releasing call returns normally');
+        # (These two return the replacement's is_active: 0, its loop is gone.)
+        is($got, $want, 'the releasing call returned what it should') unless $name =~ /again|replaced/;
+        ok(!defined $loop, 'the loop variable is gone');
+        is_deeply(\%GONE, { c => 1, other => 1 }, 'every value the loop held was released, once');
+        loop_works(Linux::Event->new, 'a new loop afterwards');
+    };
+}
 
 # ---- 6. exit from a callback inside run (forked children) ---------------
 
