@@ -684,8 +684,22 @@ guarded 'a callback frees its loop and then dies' => sub {
     loop_works(Linux::Event->new, 'a new loop afterwards');
 };
 
+# Stands for the loop in @RELEASES without holding it: calls go to the
+# loop in the variable it was given.
+package Loop::Proxy {
+    our $AUTOLOAD;
+    sub new ($class, $variable) { bless { variable => $variable }, $class }
+    sub AUTOLOAD ($self, @args) {
+        my ($method) = $AUTOLOAD =~ /(\w+)\z/;
+        return if $method eq 'DESTROY';
+        return ${ $self->{variable} }->$method(@args);
+    }
+}
+
 # The loop releases a value whose DESTROY frees the loop (the user's only
-# reference to it), from inside the releasing call.
+# reference to it), from inside the releasing call.  Run this file under
+# valgrind too: on 0.009, $watcher->cancel reads the freed loop (the
+# assertions here cannot see that).
 for my $release (grep { $_->[0] !~ /purging/ } @RELEASES) {
     my ($name, $want, $code) = @$release;
     guarded "DESTROY frees the loop while it is released by $name" => sub {
@@ -693,15 +707,7 @@ for my $release (grep { $_->[0] !~ /purging/ } @RELEASES) {
         %GONE = ();
         my $loop = Linux::Event->new;
         $loop->after(10, holding(Canary->new('other')));
-        my $proxy = bless {}, 'Loop::Proxy';    # $code's $loop: calls go to $loop, holding nothing
-        no warnings 'once';
-        local *Loop::Proxy::AUTOLOAD = sub {
-            my ($method) = our $AUTOLOAD =~ /(\w+)\z/;
-            return if $method eq 'DESTROY';
-            shift;
-            $loop->$method(@_);
-        };
-        my $got = eval { $code->($proxy, sub { Canary->new('c', sub { undef $loop }) }) };
+        my $got = eval { $code->(Loop::Proxy->new(\$loop), sub { Canary->new('c', sub { undef $loop }) }) };
         is($@, '', 'the releasing call returns normally');
         # (These two return the replacement's is_active: 0, its loop is gone.)
         is($got, $want, 'the releasing call returned what it should') unless $name =~ /again|replaced/;
