@@ -698,8 +698,8 @@ package Loop::Proxy {
 
 # The loop releases a value whose DESTROY frees the loop (the user's only
 # reference to it), from inside the releasing call.  Run this file under
-# valgrind too: on 0.009, $watcher->cancel reads the freed loop (the
-# assertions here cannot see that).
+# valgrind too: a read of the freed loop after such a DESTROY (as
+# $watcher->cancel did in 0.009) is invisible to the assertions here.
 for my $release (grep { $_->[0] !~ /purging/ } @RELEASES) {
     my ($name, $want, $code) = @$release;
     guarded "DESTROY frees the loop while it is released by $name" => sub {
