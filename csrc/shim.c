@@ -3,11 +3,15 @@
  * functions so the Rust glue (src/perl/) can call them.  Nothing here knows
  * about event loops: each function is one macro or one short idiom.
  *
- * Every function that can run Perl code (le_call, le_async_check) catches
- * both ways Perl leaves a call abnormally, `die` (a longjmp with code 3)
- * and `exit` (code 2), with its own JMPENV.  So no longjmp ever crosses a
- * Rust frame; the Rust side returns normally and the XSUB it was called by
- * continues the longjmp once every Rust value is gone.
+ * Perl code (a callback, a DESTROY, a tie's FETCH, an overloaded operator,
+ * a PerlIO layer written in Perl) can leave a call abnormally: `die` is a
+ * longjmp with code 3, `exit` one with code 2.  Every function here that
+ * can run Perl code runs it under le_protect, the one place that catches
+ * both with its own JMPENV, so no longjmp ever crosses a Rust frame: the
+ * Rust side gets a status, returns normally, and the XSUB it was called by
+ * continues the longjmp (le_rethrow) once every Rust value is gone.  Every
+ * other function here runs no Perl code at all; references the glue gives
+ * up go through le_drop, which frees nothing on the spot.
  */
 #define PERL_NO_GET_CONTEXT
 #include "EXTERN.h"
@@ -45,10 +49,32 @@
 PerlInterpreter *le_current_interp(void) { return PL_curinterp; }
 #endif
 
-/* Results of le_call / le_async_check. */
+/* What became of Perl code run under le_protect (see ffi.rs). */
 #define LE_OK 0
 #define LE_DIED 1
 #define LE_EXIT 2
+
+/* The longjmp codes of perl's JMPENV (cop.h): what `die` and `exit` use. */
+#define LE_JMP_EXIT 2
+#define LE_JMP_DIE 3
+
+/*
+ * Runs body(ctx) catching `die` and `exit`: LE_OK, LE_DIED (perl has
+ * unwound its own stacks to the nearest eval, with $@ set, and was on its
+ * way there) or LE_EXIT.  With no JMPENV of ours, the longjmp would go
+ * straight through the Rust frames below us.
+ */
+typedef void (*le_body)(pTHX_ void *ctx);
+
+static int le_protect(pTHX_ le_body body, void *ctx) {
+    dJMPENV;
+    int ret;
+    JMPENV_PUSH(ret);
+    if (ret == 0)
+        body(aTHX_ ctx);
+    JMPENV_POP;
+    return ret == 0 ? LE_OK : ret == LE_JMP_DIE ? LE_DIED : LE_EXIT;
+}
 
 /* ---- XSUB arguments and return values ---------------------------------- */
 
@@ -75,14 +101,30 @@ I32 le_xs_boot(LE_pTHX_ CV *cv, I32 *axp) {
 
 SV *le_xs_arg(LE_pTHX_ I32 ax, I32 i) { return PL_stack_base[ax + i]; }
 
-/* Runs the get-magic (a tied FETCH, say) of every argument up front, while
- * the XSUB holds nothing: it is Perl code and may die.  Everything below
- * reads values without magic (the _nomg forms), so no other argument access
- * can run Perl code. */
-void le_xs_getmagic(LE_pTHX_ I32 ax, I32 items) {
+/* Runs the get-magic (a tied FETCH, say) of every argument up front,
+ * before the XSUB holds anything: it is Perl code and may die.  Everything
+ * below reads values without magic (the _nomg forms), so no other argument
+ * access can run Perl code. */
+struct le_args { I32 ax, items; };
+
+static void le_getmagic_body(pTHX_ void *ctx) {
+    const struct le_args *a = (const struct le_args *)ctx;
+    I32 i;
+    for (i = 0; i < a->items; i++)
+        SvGETMAGIC(PL_stack_base[a->ax + i]);
+}
+
+int le_xs_getmagic(LE_pTHX_ I32 ax, I32 items) {
+    struct le_args a;
     I32 i;
     for (i = 0; i < items; i++)
-        SvGETMAGIC(PL_stack_base[ax + i]);
+        if (SvGMAGICAL(PL_stack_base[ax + i]))
+            break;
+    if (i == items)
+        return LE_OK;                   /* the usual case: nothing to run */
+    a.ax = ax;
+    a.items = items;
+    return le_protect(aTHX_ le_getmagic_body, &a);
 }
 
 I32 le_xs_ix(CV *cv) { return XSANY.any_i32; }
@@ -113,9 +155,46 @@ SV *le_new_copy(LE_pTHX_ SV *sv) { return newSVsv_nomg(sv); }
 SV *le_mortal(LE_pTHX_ SV *sv) { return sv_2mortal(sv); }
 void le_set_uv(LE_pTHX_ SV *sv, UV v) { sv_setuv(sv, v); }
 void le_inc(SV *sv) { SvREFCNT_inc_simple_void(sv); }
-void le_dec(LE_pTHX_ SV *sv) { SvREFCNT_dec(sv); }
 int le_ok(SV *sv) { return sv && SvOK(sv); }
-int le_true(LE_pTHX_ SV *sv) { return sv && SvTRUE_nomg(sv); }
+
+/* Gives back one reference the glue owned, without running Perl code now:
+ * the last reference goes to the mortal stack, so the value (its DESTROY,
+ * the values it holds) is freed by perl's next FREETMPS, outside the glue.
+ * No interpreter is passed: Drop has none, and the value belongs to the
+ * interpreter running this thread. */
+void le_drop(SV *sv) {
+    if (SvREFCNT(sv) > 1) {
+        SvREFCNT(sv)--;
+        return;
+    }
+    {
+        dTHX;
+        sv_2mortal(sv);
+    }
+}
+
+struct le_truth { SV *sv; int result; };
+
+static void le_truth_body(pTHX_ void *ctx) {
+    struct le_truth *t = (struct le_truth *)ctx;
+    t->result = SvTRUE_nomg(t->sv);
+}
+
+/* The truth of `sv` in *out; an overloaded bool (or "" or 0+) is Perl code. */
+int le_truth(LE_pTHX_ SV *sv, int *out) {
+    struct le_truth t;
+    if (!sv || !SvAMAGIC(sv)) {
+        *out = sv && SvTRUE_nomg(sv);
+        return LE_OK;
+    }
+    t.sv = sv;
+    t.result = 0;
+    {
+        int status = le_protect(aTHX_ le_truth_body, &t);
+        *out = t.result;
+        return status;
+    }
+}
 int le_is_code(SV *sv) { return sv && SvROK(sv) && SvTYPE(SvRV(sv)) == SVt_PVCV; }
 int le_is_ref(SV *sv) { return sv && SvROK(sv); }
 
@@ -177,7 +256,7 @@ SV *le_rv_target(SV *sv) { return sv && SvROK(sv) ? SvRV(sv) : NULL; }
 SV *le_new_rv(LE_pTHX_ SV *target) { return newRV_inc(target); }
 
 SV *le_new_weak(LE_pTHX_ SV *rv) {
-    SV *weak = newSVsv(rv);
+    SV *weak = newSVsv_nomg(rv);
     sv_rvweaken(weak);
     return weak;
 }
@@ -205,9 +284,16 @@ SV *le_new_object(LE_pTHX_ const char *class, SV **items, I32 n) {
     return sv_bless(newRV_noinc((SV *)av), gv_stashpv(class, GV_ADD));
 }
 
-/* Stores a copy of `src` in element i of an object's array. */
+/* Stores a copy of `src` in element i of an object's array; the value it
+ * replaces is dropped (le_drop), not freed here. */
 void le_object_set(LE_pTHX_ SV *rv, I32 i, SV *src) {
-    av_store((AV *)SvRV(rv), i, newSVsv_nomg(src));
+    AV *av = (AV *)SvRV(rv);
+    SV *old = AvFILLp(av) >= i ? AvARRAY(av)[i] : NULL;
+    if (old)
+        SvREFCNT_inc_simple_void_NN(old);    /* av_store's free is not the last */
+    av_store(av, i, newSVsv_nomg(src));
+    if (old)
+        le_drop(old);
 }
 
 /* Element i of the array behind an object reference, or NULL. */
@@ -226,36 +312,59 @@ int le_isa(LE_pTHX_ SV *sv, const char *class) { return sv && sv_derived_from(sv
 /* PerlIO_fileno, without the walk through the layers' calls: the
  * buffering layers (:perlio, :crlf) answer by asking the layer below, so
  * the bottom one is asked directly.  The loop asks once per dispatched
- * event (a handle closed or dropped without unwatch is forgotten). */
-static IV le_fileno(pTHX_ PerlIO *f) {
-    PERLIO_FUNCS_DECL(*tab);
-    while (PerlIOValid(f) && (tab = PerlIOBase(f)->tab) && tab->Fileno == PerlIOBase_fileno)
-        f = PerlIONext(f);
-    if (!PerlIOValid(f) || !(tab = PerlIOBase(f)->tab) || !tab->Fileno)
-        return PerlIO_fileno(f);                 /* -1 with errno, as usual */
-    return tab->Fileno(aTHX_ f);
+ * event (a handle closed or dropped without unwatch is forgotten).  A layer
+ * written in Perl (:via) answers with Perl code, so anything but :unix is
+ * asked under le_protect. */
+struct le_fileno { PerlIO *f; IV fd; };
+
+static void le_fileno_body(pTHX_ void *ctx) {
+    struct le_fileno *q = (struct le_fileno *)ctx;
+    q->fd = PerlIO_fileno(q->f);
 }
 
-/* File descriptor of the handle a (possibly weak) reference points to, or
- * -1 when the reference is gone, is not a handle, or the handle is closed. */
-int le_handle_fd(LE_pTHX_ SV *ref) {
+static int le_fileno(pTHX_ PerlIO *f, IV *fd) {
+    PERLIO_FUNCS_DECL(*tab);
+    struct le_fileno q;
+    int status;
+    while (PerlIOValid(f) && (tab = PerlIOBase(f)->tab) && tab->Fileno == PerlIOBase_fileno)
+        f = PerlIONext(f);
+    if (PerlIOValid(f) && (tab = PerlIOBase(f)->tab) && tab->Fileno == PerlIOUnix_fileno) {
+        *fd = PerlIOUnix_fileno(aTHX_ f);
+        return LE_OK;
+    }
+    q.f = f;
+    q.fd = -1;
+    status = le_protect(aTHX_ le_fileno_body, &q);
+    *fd = q.fd;
+    return status;
+}
+
+/* The file descriptor of the handle a (possibly weak) reference points to,
+ * in *fd: -1 when the reference is gone, is not a handle, or the handle is
+ * closed. */
+int le_handle_fd(LE_pTHX_ SV *ref, int *fd) {
     SV *target;
     IO *io = NULL;
+    IV n;
+    int status;
+    *fd = -1;
     if (!ref || !SvROK(ref))
-        return -1;
+        return LE_OK;
     target = SvRV(ref);
     if (SvTYPE(target) == SVt_PVGV)
         io = GvIO((GV *)target);
     else if (SvTYPE(target) == SVt_PVIO)
         io = (IO *)target;
     if (!io || !IoIFP(io))
-        return -1;
-    return (int)le_fileno(aTHX_ IoIFP(io));
+        return LE_OK;
+    status = le_fileno(aTHX_ IoIFP(io), &n);
+    *fd = (int)n;
+    return status;
 }
 
 /* ---- magic: Rust state attached to Perl objects ------------------------- */
 
-/* Implemented in Rust (src/perl/magic.rs). */
+/* Implemented in Rust (src/perl/handle.rs). */
 extern void le_rs_free(LE_pTHX_ int kind, void *ptr);
 extern void *le_rs_dup(LE_pTHX_ int kind, void *ptr);
 
@@ -403,18 +512,18 @@ static void le_enter_void(pTHX_ SV *cb) {
  * Call `cb` in void context with `args`.  The callee may drop the last
  * reference to anything it was passed (a callback may cancel its own
  * watcher), so every argument and the callback itself are held for the
- * duration of the call.
+ * duration of the call.  With `consume`, the caller's own reference to
+ * `cb` is given up too (a timer's callback, as it fires).
  *
  * No G_EVAL: a `die` unwinds Perl's own stacks to the nearest enclosing
  * eval (or, with none, ends the program through my_failure_exit, which is
  * an exit) exactly as if the callback had been called from Perl, and then
- * longjmps with code 3 to the innermost JMPENV, which is ours.  We record
- * that and return, so the Rust caller can unwind normally; the XSUB then
- * continues the longjmp (le_rethrow).  Perl's stacks are already unwound at
- * that point, so what we held is handed to the mortal stack, to be freed
- * by the next FREETMPS once Perl is running again.  After an `exit` (code
- * 2) the program is ending and nothing is released.  `args` are never
- * NULL (the callers fill every slot, with &PL_sv_undef for an empty one).
+ * longjmps to the innermost JMPENV, le_protect's.  Perl's stacks are
+ * already unwound at that point, so what we held is handed to the mortal
+ * stack, to be freed by the next FREETMPS once Perl is running again.
+ * After an `exit` the program is ending and nothing is released.  `args`
+ * are never NULL (the callers fill every slot, with &PL_sv_undef for an
+ * empty one).
  *
  * This is the hottest function of the loop: every callback goes through
  * it, so the loops are kept flat (see bench/README.md, "Instructions").
@@ -433,45 +542,76 @@ static void le_enter_void(pTHX_ SV *cb) {
     case 0: break;                                                           \
     }
 
-int le_call(LE_pTHX_ SV *cb, SV **args, int n) {
-    dJMPENV;
-    int ret, i;
-    SV **sp;
+struct le_call { SV *cb; SV **args; int n; int consume; };
 
-    /* Held before the JMPENV, so that a die anywhere after it finds
-     * exactly these references to hand to the mortal stack. */
-    SvREFCNT_inc_simple_void_NN(cb);
-    LE_EACH_ARG(n, SvREFCNT_inc_simple_void_NN(args[i]));
+static void le_call_body(pTHX_ void *ctx) {
+    const struct le_call *c = (const struct le_call *)ctx;
+    SV **const args = c->args;
+    int i;
+    SV **sp = PL_stack_sp;
 
-    JMPENV_PUSH(ret);
-    if (ret == 0) {
-        sp = PL_stack_sp;
-        EXTEND(sp, n + 1);
-        PUSHMARK(sp);
-        LE_EACH_ARG(n, sp[1 + i] = args[i]);
-        PL_stack_sp = sp + n;
-        if (UNLIKELY(PERLDB_SUB))
-            call_sv(cb, G_VOID | G_DISCARD);   /* the debugger's DB::sub */
-        else
-            le_enter_void(aTHX_ cb);
-    }
-    JMPENV_POP;
-
-    if (LIKELY(ret == 0)) {
-        LE_EACH_ARG(n, SvREFCNT_dec_NN(args[i]));
-        SvREFCNT_dec_NN(cb);
-        return LE_OK;
-    }
-    if (ret == 3) {
-        LE_EACH_ARG(n, sv_2mortal(args[i]));
-        sv_2mortal(cb);
-        return LE_DIED;
-    }
-    return LE_EXIT;
+    EXTEND(sp, c->n + 1);
+    PUSHMARK(sp);
+    LE_EACH_ARG(c->n, sp[1 + i] = args[i]);
+    PL_stack_sp = sp + c->n;
+    if (UNLIKELY(PERLDB_SUB))
+        call_sv(c->cb, G_VOID | G_DISCARD);   /* the debugger's DB::sub */
+    else
+        le_enter_void(aTHX_ c->cb);
+    /* Released under the protection too: the last reference to a value
+     * (a fired timer's closure, a watcher the callback cancelled) may take
+     * a DESTROY with it, which may call exit.  (A DESTROY's die is caught
+     * by perl itself: "(in cleanup)".) */
+    LE_EACH_ARG(c->n, SvREFCNT_dec_NN(args[i]));
+    if (c->consume)
+        SvREFCNT_dec_NN(c->cb);
+    SvREFCNT_dec_NN(c->cb);
 }
 
-/* Continue a longjmp that le_call caught (3: die, 2: exit). */
-void le_rethrow(LE_pTHX_ int code) { JMPENV_JUMP(code); }
+int le_call(LE_pTHX_ SV *cb, SV **args, int n, int consume) {
+    struct le_call c;
+    int i, status;
+
+    SvREFCNT_inc_simple_void_NN(cb);
+    LE_EACH_ARG(n, SvREFCNT_inc_simple_void_NN(args[i]));
+    c.cb = cb;
+    c.args = args;
+    c.n = n;
+    c.consume = consume;
+    status = le_protect(aTHX_ le_call_body, &c);
+    if (UNLIKELY(status == LE_DIED)) {
+        /* The die came from the callback itself, before any release. */
+        LE_EACH_ARG(n, sv_2mortal(args[i]));
+        if (consume)
+            sv_2mortal(cb);
+        sv_2mortal(cb);
+    }
+    return status;
+}
+
+/* Continue the die or exit that le_protect caught. */
+void le_rethrow(LE_pTHX_ int status) {
+    JMPENV_JUMP(status == LE_DIED ? LE_JMP_DIE : LE_JMP_EXIT);
+}
+
+/* The top of the mortal stack, and freeing what is above a former top
+ * (DESTROYs run: under le_protect).  `run` frees, after each cycle, what
+ * the glue gave up during it. */
+SSize_t le_tmps_ix(LE_pTHX) { return PL_tmps_ix; }
+
+static void le_free_tmps_body(pTHX_ void *ctx) {
+    SSize_t const floor = *(SSize_t *)ctx;
+    SSize_t const old_floor = PL_tmps_floor;
+    PL_tmps_floor = floor;
+    FREETMPS;
+    PL_tmps_floor = old_floor;
+}
+
+int le_free_tmps(LE_pTHX_ SSize_t floor) {
+    if (PL_tmps_ix <= floor)
+        return LE_OK;
+    return le_protect(aTHX_ le_free_tmps_body, &floor);
+}
 
 /* An XSUB that runs Perl's deferred %SIG handlers; called through le_call
  * so a handler's die or exit is caught like any callback's. */
@@ -550,5 +690,5 @@ int le_async_check(LE_pTHX) {
     cv = get_cv("Linux::Event::_despatch", 0);
     if (!cv)
         return LE_OK;
-    return le_call(LE_aTHX_ (SV *)cv, NULL, 0);
+    return le_call(LE_aTHX_ (SV *)cv, NULL, 0, 0);
 }

@@ -9,7 +9,7 @@ use crate::sys::clock;
 /// _monotonic_ns() -> nanoseconds on CLOCK_MONOTONIC.
 fn monotonic_ns(a: Args) -> XsResult {
     a.expect(0, 0, "Linux::Event::Loop::Clock::_monotonic_ns()")?;
-    ret_uv(a.p, clock::monotonic_ns())
+    ret_uv(a.perl, clock::monotonic_ns())
 }
 xsub!(xs_monotonic_ns, monotonic_ns);
 

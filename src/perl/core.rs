@@ -3,98 +3,78 @@
 //!
 //! Everything is behind `Cell`/`RefCell` and borrowed only between calls
 //! into Perl, never across one: a callback may call back into the loop
-//! (schedule, watch, cancel) while dispatch is under way.
+//! (schedule, watch, cancel) while dispatch is under way.  Values are let
+//! go by dropping their `Owned`, which runs no Perl code.
 
-use super::ffi::{Interp, SV};
-use super::xs::release;
-use crate::reactor::MAX_SIGNAL;
-use crate::reactor::Reactor;
-use crate::registry::Token;
+use super::owned::{Owned, ptr_of};
+use super::xs::Perl;
+use crate::engine::interest::Interest;
+use crate::engine::registry::{Token, token_fd};
+use crate::engine::{Dir, Engine, MAX_SIGNAL};
 use std::cell::{Cell, RefCell};
-use std::ptr;
 
-/// An I/O watcher's Perl side.  Each pointer holds one reference.
+/// An I/O watcher's Perl side.
 pub struct IoWatch {
     /// The Linux::Event::Watcher object (a reference to its array).
-    pub object: *mut SV,
-    /// The weak reference to the user's handle (element 2 of the object).
-    pub fh: *mut SV,
-    /// read, write, error callbacks (CVs; null when unset).
-    pub cb: [*mut SV; 3],
-    /// What the user enabled (dispatch switches, independent of handlers).
+    pub object: Owned,
+    /// The weak reference to the user's handle (the object's FH slot).
+    pub fh: Owned,
+    /// read, write, error callbacks (CVs), by `Dir`.
+    pub cb: [Option<Owned>; 3],
+    /// What the user enabled, by `Dir` (independent of the callbacks).
     pub enabled: [bool; 3],
 }
 
-pub const READ: usize = 0;
-pub const WRITE: usize = 1;
-pub const ERROR: usize = 2;
-
 impl IoWatch {
-    /// A direction is live when enabled and a handler is there.
-    pub fn on(&self, dir: usize) -> bool {
-        self.enabled[dir] && !self.cb[dir].is_null()
+    /// A direction is live when enabled and a callback is there.
+    pub fn on(&self, dir: Dir) -> bool {
+        self.enabled[dir as usize] && self.cb[dir as usize].is_some()
     }
 
-    fn release(self, p: *mut Interp) {
-        release(p, self.object);
-        release(p, self.fh);
-        for cb in self.cb {
-            release(p, cb);
+    /// The switches the engine dispatches by, with `mode`'s edge/oneshot.
+    pub fn interest(&self, mode: Interest) -> Interest {
+        Interest {
+            read: self.on(Dir::Read),
+            write: self.on(Dir::Write),
+            error: self.on(Dir::Error),
+            ..mode
         }
+    }
+
+    pub fn callback(&self, dir: Dir) -> *mut super::ffi::SV {
+        ptr_of(&self.cb[dir as usize])
     }
 }
 
 /// A subscription's Perl side (a signal handler or a child watch).
 pub struct Subscription {
     /// The Linux::Event::Signal::Subscription / ::Pid::Subscription object.
-    pub object: *mut SV,
-    pub cb: *mut SV,
-    pub data: *mut SV,
-    /// For a child watch: reap it and pass the status.
-    pub reap: bool,
+    pub object: Owned,
+    pub cb: Owned,
+    pub data: Option<Owned>,
     /// Distinguishes this subscription from its replacement.
     pub id: u64,
 }
 
-impl Subscription {
-    pub fn release(self, p: *mut Interp) {
-        release(p, self.object);
-        release(p, self.cb);
-        release(p, self.data);
-    }
-}
-
-/// What the engine keeps for an fd source.
-pub enum Held {
+/// What the engine keeps for a watcher.
+pub enum Payload {
     Io(IoWatch),
     Child(Subscription),
 }
 
-impl Held {
-    pub fn release(self, p: *mut Interp) {
-        match self {
-            Held::Io(w) => w.release(p),
-            Held::Child(s) => s.release(p),
-        }
-    }
-}
-
-pub type Engine = Reactor<Held, *mut SV>;
+pub type PerlEngine = Engine<Payload, Owned>;
 
 pub struct LoopCore {
-    pub engine: RefCell<Engine>,
+    pub engine: RefCell<PerlEngine>,
     /// Signal handlers by number.
     pub signals: RefCell<Vec<Option<Subscription>>>,
-    /// Signals taken for this loop and not yet dispatched.
-    pub signal_counts: RefCell<[u32; MAX_SIGNAL + 1]>,
-    pub signals_pending: Cell<bool>,
-    pub on_wakeup: Cell<*mut SV>,
+    pub on_wakeup: RefCell<Option<Owned>>,
     /// A weak reference to the user's handle on the waker: its fd is the
-    /// loop's only while that handle is open (null before `waker`).
-    pub waker_fh: Cell<*mut SV>,
+    /// loop's only while that handle is open.
+    pub waker_fh: RefCell<Option<Owned>>,
     /// A weak reference to the loop object, shared by every object the loop
     /// hands out (their slot 0).
-    pub owner_ref: *mut SV,
+    pub owner_ref: Owned,
     /// True while run/run_once is on the stack.
     pub dispatching: Cell<bool>,
     /// The fork generation the loop was made in (see handle.rs).
@@ -103,15 +83,13 @@ pub struct LoopCore {
 }
 
 impl LoopCore {
-    pub fn new() -> std::io::Result<LoopCore> {
+    pub fn new(owner_ref: Owned) -> std::io::Result<LoopCore> {
         Ok(LoopCore {
-            engine: RefCell::new(Reactor::new()?),
+            engine: RefCell::new(Engine::new()?),
             signals: RefCell::new((0..=MAX_SIGNAL).map(|_| None).collect()),
-            signal_counts: RefCell::new([0; MAX_SIGNAL + 1]),
-            signals_pending: Cell::new(false),
-            on_wakeup: Cell::new(ptr::null_mut()),
-            waker_fh: Cell::new(ptr::null_mut()),
-            owner_ref: ptr::null_mut(),
+            on_wakeup: RefCell::new(None),
+            waker_fh: RefCell::new(None),
+            owner_ref,
             dispatching: Cell::new(false),
             fork_generation: super::handle::fork_generation(),
             next_subscription: Cell::new(1),
@@ -129,44 +107,39 @@ impl LoopCore {
         id
     }
 
-    /// Removes an I/O watcher and releases its Perl values.
-    pub fn unwatch(&self, p: *mut Interp, token: Token) -> bool {
-        let held = self.engine.borrow_mut().unwatch(token);
-        let found = held.is_some();
-        if let Some(h) = held {
-            h.release(p);
-        }
-        self.release_orphans(p);
-        found
+    /// Removes an I/O watcher; whether there was one.
+    pub fn unwatch(&self, token: Token) -> bool {
+        let payload = self.engine.borrow_mut().unwatch(token);
+        payload.is_some()
     }
 
-    /// Whether the handle `fh` of watcher `token` still has its fd open; if
-    /// not, the user closed or dropped it without unwatching, and the
-    /// watcher is purged without a word.
-    pub fn still_open(&self, p: *mut Interp, token: Token, fh: *mut SV) -> bool {
-        // SAFETY: `fh` is the weak handle reference the watcher holds.
-        if unsafe { super::ffi::le_handle_fd(p, fh) } == crate::registry::token_fd(token) {
-            return true;
+    /// The weak handle reference of I/O watcher `token`, held for a
+    /// lookup that may run Perl code (a PerlIO layer's FILENO).
+    pub fn watcher_fh(&self, perl: Perl, token: Token) -> Option<Owned> {
+        match self.engine.borrow().io(token) {
+            Some((Payload::Io(w), _)) => Owned::hold(perl, w.fh.as_ptr()),
+            _ => None,
         }
-        self.unwatch(p, token);
-        false
     }
 
-    /// Releases the Perl values of registrations the engine dropped by
-    /// itself (see `Reactor::take_orphans`).
-    pub fn release_orphans(&self, p: *mut Interp) {
-        if !self.engine.borrow().has_orphans() {
-            return;
+    /// Whether the handle of watcher `token` still has the watcher's fd
+    /// open; if not, the user closed or dropped it without unwatching, and
+    /// the watcher is purged without a word.  Asking may run Perl code (a
+    /// layer's FILENO), which may die.
+    pub fn still_open(&self, perl: Perl, token: Token) -> Result<bool, super::xs::Failure> {
+        let Some(fh) = self.watcher_fh(perl, token) else {
+            return Ok(false);
+        };
+        if super::handle::handle_fd(perl, fh.as_ptr())? == token_fd(token) {
+            return Ok(true);
         }
-        let orphans = self.engine.borrow_mut().take_orphans();
-        for h in orphans {
-            h.release(p);
-        }
+        self.unwatch(token);
+        Ok(false)
     }
 
     /// Tears the loop down.  During global destruction the Perl values may
-    /// already be gone, so they are left alone.
-    pub fn release(self: Box<Self>, p: *mut Interp, exiting: bool) {
+    /// already be gone, so they are abandoned, not touched.
+    pub fn teardown(self: Box<Self>, exiting: bool) {
         let LoopCore {
             engine,
             signals,
@@ -176,21 +149,35 @@ impl LoopCore {
             ..
         } = *self;
         let mut engine = engine.into_inner();
-        let (held, timers) = engine.drain_payloads();
-        if exiting {
+        let (payloads, timers) = engine.drain_payloads();
+        drop(engine); // gives its signals back
+        if !exiting {
             return;
         }
-        for h in held {
-            h.release(p);
+        for p in payloads {
+            match p {
+                Payload::Io(w) => {
+                    w.object.abandon();
+                    w.fh.abandon();
+                    w.cb.into_iter().flatten().for_each(Owned::abandon);
+                }
+                Payload::Child(s) => s.abandon(),
+            }
         }
-        for cb in timers {
-            release(p, cb);
-        }
+        timers.into_iter().for_each(Owned::abandon);
         for s in signals.into_inner().into_iter().flatten() {
-            s.release(p);
+            s.abandon();
         }
-        release(p, on_wakeup.get());
-        release(p, waker_fh.get());
-        release(p, owner_ref);
+        on_wakeup.into_inner().into_iter().for_each(Owned::abandon);
+        waker_fh.into_inner().into_iter().for_each(Owned::abandon);
+        owner_ref.abandon();
+    }
+}
+
+impl Subscription {
+    fn abandon(self) {
+        self.object.abandon();
+        self.cb.abandon();
+        self.data.into_iter().for_each(Owned::abandon);
     }
 }

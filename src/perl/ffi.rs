@@ -24,8 +24,12 @@ pub type Xsub = unsafe extern "C" fn(*mut Interp, *mut CV);
 #[cfg(not(perl_multiplicity))]
 pub type Xsub = unsafe extern "C" fn(*mut CV);
 
+/// What became of Perl code the shim ran under its protection (le_protect):
+/// it returned, it died (perl has unwound to the nearest eval, `$@` set), or
+/// it called `exit`.
 pub const CALL_OK: c_int = 0;
 pub const CALL_DIED: c_int = 1;
+pub const CALL_EXIT: c_int = 2;
 
 pub const KIND_LOOP: c_int = 0;
 pub const KIND_WAKER: c_int = 1;
@@ -36,7 +40,7 @@ unsafe extern "C" {
     pub fn le_xs_begin(p: *mut Interp, ax: *mut i32) -> i32;
     pub fn le_xs_boot(p: *mut Interp, cv: *mut CV, ax: *mut i32) -> i32;
     pub fn le_xs_arg(p: *mut Interp, ax: i32, i: i32) -> *mut SV;
-    pub fn le_xs_getmagic(p: *mut Interp, ax: i32, items: i32);
+    pub fn le_xs_getmagic(p: *mut Interp, ax: i32, items: i32) -> c_int;
     pub fn le_xs_ix(cv: *mut CV) -> i32;
     pub fn le_xs_return(p: *mut Interp, ax: i32, sv: *mut SV);
     pub fn le_newxs(p: *mut Interp, name: *const c_char, f: Xsub, ix: i32) -> *mut CV;
@@ -51,9 +55,9 @@ unsafe extern "C" {
     pub fn le_mortal(p: *mut Interp, sv: *mut SV) -> *mut SV;
     pub fn le_set_uv(p: *mut Interp, sv: *mut SV, v: u64);
     pub fn le_inc(sv: *mut SV);
-    pub fn le_dec(p: *mut Interp, sv: *mut SV);
     pub fn le_ok(sv: *mut SV) -> c_int;
-    pub fn le_true(p: *mut Interp, sv: *mut SV) -> c_int;
+    pub fn le_truth(p: *mut Interp, sv: *mut SV, out: *mut c_int) -> c_int;
+    pub fn le_drop(sv: *mut SV);
     pub fn le_is_code(sv: *mut SV) -> c_int;
     pub fn le_is_ref(sv: *mut SV) -> c_int;
     pub fn le_classify(p: *mut Interp, sv: *mut SV, nv: *mut f64, uv: *mut u64) -> c_int;
@@ -71,16 +75,24 @@ unsafe extern "C" {
     pub fn le_object_field(rv: *mut SV, i: i32) -> *mut SV;
     pub fn le_object_set(p: *mut Interp, rv: *mut SV, i: i32, src: *mut SV);
     pub fn le_isa(p: *mut Interp, sv: *mut SV, class: *const c_char) -> c_int;
-    pub fn le_handle_fd(p: *mut Interp, rv: *mut SV) -> c_int;
+    pub fn le_handle_fd(p: *mut Interp, rv: *mut SV, fd: *mut c_int) -> c_int;
 
     pub fn le_attach(p: *mut Interp, rv: *mut SV, kind: c_int, ptr: *mut c_void);
     pub fn le_fetch(rv: *mut SV, kind: c_int) -> *mut c_void;
     pub fn le_global_destruct(p: *mut Interp) -> c_int;
 
     pub fn le_croak_sv(p: *mut Interp, err: *mut SV) -> !;
-    pub fn le_rethrow(p: *mut Interp, code: c_int) -> !;
+    pub fn le_rethrow(p: *mut Interp, status: c_int) -> !;
 
-    pub fn le_call(p: *mut Interp, cb: *mut SV, args: *mut *mut SV, n: c_int) -> c_int;
+    pub fn le_call(
+        p: *mut Interp,
+        cb: *mut SV,
+        args: *mut *mut SV,
+        n: c_int,
+        consume: c_int,
+    ) -> c_int;
+    pub fn le_tmps_ix(p: *mut Interp) -> isize;
+    pub fn le_free_tmps(p: *mut Interp, floor: isize) -> c_int;
     pub fn le_async_check(p: *mut Interp) -> c_int;
     pub fn le_signals_pending(p: *mut Interp) -> c_int;
     pub fn le_despatch_xsub() -> Xsub;

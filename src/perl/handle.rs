@@ -1,9 +1,9 @@
 //! The Rust state behind Perl objects, and who may use it.
 //!
-//! A loop object carries a `LoopHandle`: the thread-safe part (`Shared`:
-//! running flag and waker) behind an `Arc`, and the interpreter's own part
-//! (`LoopCore`: callbacks and the engine) only in the interpreter that made
-//! it.  When perl clones the object into a new ithread, `dup` gives the clone
+//! A loop object carries a `LoopHandle`: the part any thread may use
+//! (`Remote`: running flag and waker) behind an `Arc`, and the interpreter's
+//! own part (`LoopCore`: callbacks and the engine) only in the interpreter
+//! that made it.  When perl clones the object into a new ithread, `dup` gives the clone
 //! the `Arc` and no core, so the clone can stop the loop and signal its waker
 //! but can never touch the parent's Perl values; when the thread ends its
 //! free drops only the `Arc`.  After fork, the child's copy is recognised by
@@ -12,8 +12,8 @@
 
 use super::core::LoopCore;
 use super::ffi::{self, Interp, SV};
-use super::xs::{Failure, croak};
-use crate::waker::Waker;
+use super::xs::{Failure, Perl, croak, outcome};
+use crate::engine::waker::Waker;
 use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Once, OnceLock};
@@ -42,13 +42,13 @@ const IN_CHILD: &str = "belongs to the parent process and cannot be used in a fo
 const IN_THREAD: &str = "belongs to another thread: in a thread only $loop->stop, \
      $waker->signal and $waker->drain work";
 
-/// What every thread holding a loop shares.
-pub struct Shared {
+/// The part of a loop that every thread holding it may use.
+pub struct Remote {
     pub running: AtomicBool,
     pub waker: OnceLock<Arc<Waker>>,
 }
 
-impl Shared {
+impl Remote {
     /// Asks the loop to return from `run`; from another thread the waker (if
     /// any) interrupts a blocked wait.  The owning thread cannot be blocked
     /// while it calls this, and a wakeup left behind would end its next
@@ -62,7 +62,7 @@ impl Shared {
 }
 
 pub struct LoopHandle {
-    pub shared: Arc<Shared>,
+    pub remote: Arc<Remote>,
     core: Option<Box<LoopCore>>,
     fork_generation: u64,
 }
@@ -89,12 +89,12 @@ impl WakerHandle {
 
 impl LoopHandle {
     pub fn new(core: LoopCore) -> LoopHandle {
-        let shared = Arc::new(Shared {
+        let remote = Arc::new(Remote {
             running: AtomicBool::new(false),
             waker: OnceLock::new(),
         });
         LoopHandle {
-            shared,
+            remote,
             core: Some(Box::new(core)),
             fork_generation: fork_generation(),
         }
@@ -130,19 +130,21 @@ impl LoopHandle {
 }
 
 /// The loop handle behind a loop object (or anything holding one as a
-/// reference), or an error that names what was passed instead.
-pub fn loop_handle<'a>(sv: *mut SV) -> Result<&'a LoopHandle, Failure> {
+/// reference), or an error that names what was passed instead.  The loop
+/// lives as long as the object, which outlives the call `perl` is for
+/// unless Perl code frees it, and no Perl code runs while the glue holds
+/// this reference except where the loop is kept alive (see `run`).
+pub fn loop_handle<'i>(_perl: Perl<'i>, sv: *mut SV) -> Result<&'i LoopHandle, Failure> {
     // SAFETY: le_fetch checks the reference and our own magic vtable.
     let ptr = unsafe { ffi::le_fetch(sv, ffi::KIND_LOOP) } as *const LoopHandle;
     if ptr.is_null() {
         return croak("not a Linux::Event::Loop object (or the loop is gone)");
     }
-    // SAFETY: the magic owns a live LoopHandle for as long as the object lives,
-    // and the object outlives this XSUB call.
+    // SAFETY: the magic owns a live LoopHandle for as long as the object lives.
     Ok(unsafe { &*ptr })
 }
 
-pub fn waker_handle<'a>(sv: *mut SV) -> Result<&'a WakerHandle, Failure> {
+pub fn waker_handle<'i>(_perl: Perl<'i>, sv: *mut SV) -> Result<&'i WakerHandle, Failure> {
     // SAFETY: as in loop_handle.
     let ptr = unsafe { ffi::le_fetch(sv, ffi::KIND_WAKER) } as *const WakerHandle;
     if ptr.is_null() {
@@ -152,16 +154,26 @@ pub fn waker_handle<'a>(sv: *mut SV) -> Result<&'a WakerHandle, Failure> {
     Ok(unsafe { &*ptr })
 }
 
-pub fn attach_loop(p: *mut Interp, rv: *mut SV, handle: LoopHandle) {
+pub fn attach_loop(perl: Perl, rv: *mut SV, handle: LoopHandle) {
     let ptr = Box::into_raw(Box::new(handle));
     // SAFETY: `rv` is a reference to the new object; the magic takes the box.
-    unsafe { ffi::le_attach(p, rv, ffi::KIND_LOOP, ptr as *mut c_void) };
+    unsafe { ffi::le_attach(perl.raw(), rv, ffi::KIND_LOOP, ptr as *mut c_void) };
 }
 
-pub fn attach_waker(p: *mut Interp, rv: *mut SV, handle: WakerHandle) {
+pub fn attach_waker(perl: Perl, rv: *mut SV, handle: WakerHandle) {
     let ptr = Box::into_raw(Box::new(handle));
     // SAFETY: as in attach_loop.
-    unsafe { ffi::le_attach(p, rv, ffi::KIND_WAKER, ptr as *mut c_void) };
+    unsafe { ffi::le_attach(perl.raw(), rv, ffi::KIND_WAKER, ptr as *mut c_void) };
+}
+
+/// The fd of the handle a (weak) reference points to, -1 if it is gone or
+/// closed.  A PerlIO layer written in Perl answers with Perl code, run
+/// under the shim's protection.
+pub fn handle_fd(perl: Perl, rv: *mut SV) -> Result<i32, Failure> {
+    let mut fd = -1;
+    // SAFETY: the shim handles null and non-handles; `fd` is a live out-pointer.
+    outcome(unsafe { ffi::le_handle_fd(perl.raw(), rv, &mut fd) })?;
+    Ok(fd)
 }
 
 /// Magic free hook: the object is being destroyed in interpreter `p`.
@@ -176,7 +188,7 @@ pub unsafe extern "C" fn le_rs_free(p: *mut Interp, kind: i32, ptr: *mut c_void)
         if let Some(core) = handle.core.take() {
             // SAFETY: the shim answers from the interpreter's phase.
             let exiting = unsafe { ffi::le_global_destruct(p) } != 0;
-            core.release(p, exiting);
+            core.teardown(exiting);
         }
     } else {
         // SAFETY: made by Box::into_raw in attach_waker or le_rs_dup.
@@ -194,7 +206,7 @@ pub unsafe extern "C" fn le_rs_dup(_p: *mut Interp, kind: i32, ptr: *mut c_void)
         // SAFETY: the parent's handle is alive while perl clones it.
         let parent = unsafe { &*(ptr as *const LoopHandle) };
         let clone = LoopHandle {
-            shared: Arc::clone(&parent.shared),
+            remote: Arc::clone(&parent.remote),
             core: None,
             fork_generation: parent.fork_generation,
         };

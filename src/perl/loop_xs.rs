@@ -1,17 +1,20 @@
 //! XSUBs of Linux::Event::Loop: construction, running, timers, and the
-//! internal halves of watch/waker/signal/pid (their Perl halves validate and
-//! build the user-facing objects).
+//! internal halves of watch/waker/signal/pid (their Perl halves parse the
+//! options and build the user-facing objects).
 
-use super::core::{Held, IoWatch, LoopCore, READ, Subscription, WRITE};
+use super::core::{IoWatch, LoopCore, Payload, Subscription};
 use super::dispatch::cycle;
 use super::ffi::{self, Interp, SV};
-use super::handle::{LoopHandle, WakerHandle, attach_loop, attach_waker, loop_handle};
-use super::objects::{field, mortal_ref, new_object, weak};
-use super::subscription_xs;
+use super::handle::{LoopHandle, WakerHandle, attach_loop, attach_waker, handle_fd, loop_handle};
+use super::objects::{
+    field, kept_copy, mortal_ref, new_object, new_uv, pid_sub, signal_sub, timer_guard, watcher,
+    weak,
+};
+use super::owned::{Owned, ptr_of};
 use super::xs::*;
-use crate::interest::Interest;
-use crate::reactor::{Refused, Source, WatchError};
-use crate::registry::Token;
+use crate::engine::interest::Interest;
+use crate::engine::{MAX_SIGNAL, Refused, WatchError, valid_signal};
+use std::cell::Cell;
 use std::os::fd::IntoRawFd;
 use std::ptr;
 use std::sync::atomic::Ordering;
@@ -23,8 +26,8 @@ fn ns(seconds: f64) -> u64 {
     (seconds.max(0.0) * 1e9) as u64
 }
 
-fn owner_core<'a>(a: Args) -> Result<(&'a LoopHandle, &'a LoopCore), Failure> {
-    let h = loop_handle(a.get(0))?;
+fn owner_core<'i>(a: Args<'i>) -> Result<(&'i LoopHandle, &'i LoopCore), Failure> {
+    let h = loop_handle(a.perl, a.get(0))?;
     Ok((h, h.core()?))
 }
 
@@ -32,64 +35,60 @@ fn owner_core<'a>(a: Args) -> Result<(&'a LoopHandle, &'a LoopCore), Failure> {
 
 fn init(a: Args) -> XsResult {
     a.expect(1, 1, "Linux::Event::Loop::_init($self)")?;
-    let mut core = LoopCore::new()
+    let core = LoopCore::new(weak(a.perl, a.get(0)))
         .map_err(|e| Failure::Croak(format!("cannot create the epoll instance: {e}")))?;
-    core.owner_ref = weak(a.p, a.get(0));
     super::handle::track_forks();
-    attach_loop(a.p, a.get(0), LoopHandle::new(core));
+    attach_loop(a.perl, a.get(0), LoopHandle::new(core));
     ret_empty()
 }
 xsub!(xs_init, init);
 
 // ---- running ---------------------------------------------------------------
 
-/// Marks the loop as dispatching for the duration of `body`.
-fn dispatching<T>(
-    core: &LoopCore,
-    what: &str,
-    body: impl FnOnce() -> Result<T, Failure>,
-) -> Result<T, Failure> {
-    if core.dispatching.get() {
+/// The loop's dispatching flag, set while this lives.
+struct Dispatching<'a>(&'a Cell<bool>);
+
+impl Drop for Dispatching<'_> {
+    fn drop(&mut self) {
+        self.0.set(false);
+    }
+}
+
+fn dispatching<'a>(core: &'a LoopCore, what: &str) -> Result<Dispatching<'a>, Failure> {
+    if core.dispatching.replace(true) {
         return croak(format!(
             "Linux::Event::Loop: {what} called while the loop is already running (from one of its callbacks)"
         ));
     }
-    core.dispatching.set(true);
-    let r = body();
-    core.dispatching.set(false);
-    r
+    Ok(Dispatching(&core.dispatching))
 }
 
 /// A reference that keeps the loop alive while it dispatches: the argument
-/// stack does not own the invocant, and neither a mortal would do (an exit
-/// or die in a callback frees the mortals of the scopes it leaves).  It is
-/// also the `$loop` every callback gets.
-fn keep_alive(a: Args) -> *mut SV {
-    // SAFETY: the invocant is a live reference to the loop object.
-    unsafe { ffi::le_new_rv(a.p, ffi::le_rv_target(a.get(0))) }
-}
-
-/// Ends `keep_alive`: the reference goes to the mortal stack (freed when
-/// the caller's statement ends), except after an exit, when nothing is.
-fn let_go<T>(a: Args, loop_sv: *mut SV, r: &Result<T, Failure>) {
-    if !matches!(r, Err(Failure::Exit)) {
-        mortal(a.p, loop_sv);
-    }
+/// stack does not own the invocant, and a callback may drop every other
+/// reference.  It is also the `$loop` every callback gets.
+fn keep_alive(a: Args) -> Owned {
+    // SAFETY: the invocant is a live reference to the loop object; the new
+    // reference is ours.
+    let rv = unsafe { ffi::le_new_rv(a.perl.raw(), ffi::le_rv_target(a.get(0))) };
+    // SAFETY: as above.
+    unsafe { Owned::take(rv) }.expect("a new reference")
 }
 
 fn run(a: Args) -> XsResult {
     a.expect(1, 1, "$loop->run")?;
     let (h, core) = owner_core(a)?;
-    let loop_sv = keep_alive(a);
-    let r = dispatching(core, "run", || {
-        h.shared.running.store(true, Ordering::Release);
-        while h.shared.running.load(Ordering::Acquire) {
-            cycle(a.p, core, loop_sv, None)?;
-        }
-        Ok(())
-    });
-    let_go(a, loop_sv, &r);
-    r?;
+    let keep = keep_alive(a);
+    let _running = dispatching(core, "run")?;
+    // What the glue lets go of during a cycle is freed after it (a long
+    // `run` has no statement boundary of its own to do it).
+    // SAFETY: reads the top of the mortal stack.
+    let floor = unsafe { ffi::le_tmps_ix(a.perl.raw()) };
+    h.remote.running.store(true, Ordering::Release);
+    while h.remote.running.load(Ordering::Acquire) {
+        cycle(a.perl, core, keep.as_ptr(), None)?;
+        // SAFETY: frees only what was made since `floor`, under protection.
+        outcome(unsafe { ffi::le_free_tmps(a.perl.raw(), floor) })?;
+    }
     ret_empty()
 }
 xsub!(xs_run, run);
@@ -99,7 +98,7 @@ fn run_once(a: Args) -> XsResult {
     let limit = match a.get(1) {
         t if !defined(t) => None,
         t => {
-            let s = seconds(a.p, t, "run_once timeout")?;
+            let s = seconds(a.perl, t, "run_once timeout")?;
             if s < 0.0 {
                 return croak("run_once timeout must not be negative");
             }
@@ -107,20 +106,20 @@ fn run_once(a: Args) -> XsResult {
         }
     };
     let (_, core) = owner_core(a)?;
-    let loop_sv = keep_alive(a);
-    let ran = dispatching(core, "run_once", || cycle(a.p, core, loop_sv, limit));
-    let_go(a, loop_sv, &ran);
-    ret_uv(a.p, ran? as u64)
+    let keep = keep_alive(a);
+    let _running = dispatching(core, "run_once")?;
+    let ran = cycle(a.perl, core, keep.as_ptr(), limit)?;
+    ret_uv(a.perl, ran as u64)
 }
 xsub!(xs_run_once, run_once);
 
 fn stop(a: Args) -> XsResult {
     a.expect(1, 1, "$loop->stop")?;
-    let h = loop_handle(a.get(0))?;
+    let h = loop_handle(a.perl, a.get(0))?;
     if h.in_forked_child() {
         h.core()?; // croaks with the forked-child message
     }
-    h.shared.stop(h.is_clone());
+    h.remote.stop(h.is_clone());
     ret_empty()
 }
 xsub!(xs_stop, stop);
@@ -135,31 +134,30 @@ fn schedule(a: Args) -> XsResult {
         "$loop->after($seconds, sub ($loop) { ... })"
     };
     a.expect(3, 3, usage)?;
-    let (id, _) = add_timer(a.p, a.get(0), a.get(1), a.get(2), a.ix == 1)?;
-    ret_uv(a.p, id)
+    let (id, _) = add_timer(a.perl, a.get(0), a.get(1), a.get(2), a.ix == 1)?;
+    ret_uv(a.perl, id)
 }
 xsub!(xs_schedule, schedule);
 
 /// Checks the arguments of after (or at) and adds the timer; returns its id
 /// and the loop's core.  Every message is a literal: this is the hot path
 /// of every timer.
-fn add_timer<'a>(
-    p: *mut Interp,
+fn add_timer<'i>(
+    perl: Perl<'i>,
     loop_sv: *mut SV,
     time_sv: *mut SV,
     cb_sv: *mut SV,
     at: bool,
-) -> Result<(u64, &'a LoopCore), Failure> {
+) -> Result<(u64, &'i LoopCore), Failure> {
     let (time_what, cb_what) = if at {
         ("at: deadline", "at: callback")
     } else {
         ("after: delay", "after: callback")
     };
-    let secs = seconds(p, time_sv, time_what)?;
-    let cb = code(p, cb_sv, cb_what)?;
-    let core = loop_handle(loop_sv)?.core()?;
-    let mut engine = core.engine.borrow_mut();
-    let now = engine.now();
+    let secs = seconds(perl, time_sv, time_what)?;
+    let cb = code(perl, cb_sv, cb_what)?;
+    let core = loop_handle(perl, loop_sv)?.core()?;
+    let now = crate::sys::clock::monotonic_ns();
     let deadline = if !at {
         if secs > MAX_SECONDS {
             return croak(format!(
@@ -173,7 +171,8 @@ fn add_timer<'a>(
         }
         ns(secs)
     };
-    let id = engine.add_timer(deadline, hold(cb));
+    let cb = Owned::hold(perl, cb).expect("a CODE reference has a target");
+    let id = core.engine.borrow_mut().add_timer(deadline, cb);
     Ok((id, core))
 }
 
@@ -181,13 +180,17 @@ fn add_timer<'a>(
 /// `after` would croak.  For AnyEvent::Impl::LinuxEvent, whose timers are
 /// cancelled by dropping what the call returned (a DESTROY written in Perl
 /// would cost more than the timer itself).
-fn new_guard(p: *mut Interp, loop_sv: *mut SV, secs: *mut SV, cb: *mut SV) -> *mut SV {
-    let Ok((id, core)) = add_timer(p, loop_sv, secs, cb, false) else {
+fn new_guard(perl: Perl, loop_sv: *mut SV, secs: *mut SV, cb: *mut SV) -> *mut SV {
+    let Ok((id, core)) = add_timer(perl, loop_sv, secs, cb, false) else {
         return ptr::null_mut();
     };
-    // SAFETY: plain constructor; its reference moves into the object.
-    let mut items = [hold(core.owner_ref), unsafe { ffi::le_new_uv(p, id) }];
-    mortal(p, new_object(p, GUARD, &mut items))
+    let items = [
+        Owned::hold(perl, core.owner_ref.as_ptr()),
+        Some(new_uv(perl, id)),
+        None,
+        None,
+    ];
+    mortal(perl, new_object(perl, timer_guard::CLASS, items).into_raw())
 }
 
 /// _after_guard($loop, $seconds, $cb): the guard, or undef where `after`
@@ -199,10 +202,9 @@ fn after_guard(a: Args) -> XsResult {
         3,
         "Linux::Event::Loop::_after_guard($loop, $seconds, $cb)",
     )?;
-    let guard = new_guard(a.p, a.get(0), a.get(1), a.get(2));
+    let guard = new_guard(a.perl, a.get(0), a.get(1), a.get(2));
     if guard.is_null() {
-        // SAFETY: immortal undef.
-        return Ok(unsafe { ffi::le_undef(a.p) });
+        return Ok(undef(a.perl));
     }
     Ok(guard)
 }
@@ -220,28 +222,24 @@ pub unsafe extern "C" fn le_rs_after_guard(
     secs: *mut SV,
     cb: *mut SV,
 ) -> *mut SV {
+    // SAFETY: the shim's XSUB runs in interpreter `p`.
+    let perl = unsafe { Perl::new(p) };
     // Nothing here calls Perl code; a panic becomes null (the slow path
     // then croaks).
-    std::panic::catch_unwind(|| new_guard(p, loop_sv, secs, cb)).unwrap_or(ptr::null_mut())
+    std::panic::catch_unwind(|| new_guard(perl, loop_sv, secs, cb)).unwrap_or(ptr::null_mut())
 }
-
-/// The class of the guards of `_after_guard`: [weak loop, timer id].
-const GUARD: &std::ffi::CStr = c"Linux::Event::Loop::TimerGuard";
 
 /// DESTROY of a timer guard: cancels its timer if it is still pending.
 /// Never croaks: a guard dropped in a forked child, in another thread, or
 /// after its loop is gone leaves everything alone.
 fn guard_destroy(a: Args) -> XsResult {
-    use super::objects::{KEY, owner};
     let obj = a.get(0);
-    let (Some(h), Num::UInt(id)) = (owner(obj), classify(a.p, field(obj, KEY))) else {
+    let id = classify(a.perl, field(a.perl, obj, timer_guard::ID));
+    let (Some(h), Num::UInt(id)) = (super::objects::owner(a.perl, obj), id) else {
         return ret_empty();
     };
     if let Ok(core) = h.core() {
-        let cb = core.engine.borrow_mut().cancel_timer(id);
-        if let Some(cb) = cb {
-            release(a.p, cb);
-        }
+        core.engine.borrow_mut().cancel_timer(id);
     }
     ret_empty()
 }
@@ -257,114 +255,93 @@ fn cancel(a: Args) -> XsResult {
     if unsafe { ffi::le_is_ref(a.get(1)) } != 0 {
         return croak(format!(
             "cancel: timer id must be an id returned by after or at, not {}",
-            describe(a.p, a.get(1))
+            describe(a.perl, a.get(1))
         ));
     }
     let (_, core) = owner_core(a)?;
-    let Num::UInt(id) = classify(a.p, a.get(1)) else {
-        return ret_bit(a.p, false);
+    let Num::UInt(id) = classify(a.perl, a.get(1)) else {
+        return ret_bit(a.perl, false);
     };
-    let cb = core.engine.borrow_mut().cancel_timer(id);
-    let found = cb.is_some();
-    if let Some(cb) = cb {
-        release(a.p, cb);
-    }
-    ret_bit(a.p, found)
+    let found = core.engine.borrow_mut().cancel_timer(id).is_some();
+    ret_bit(a.perl, found)
 }
 xsub!(xs_cancel, cancel);
 
 // ---- watchers (internal half) ----------------------------------------------
 
+const RESERVED: &str = "is reserved for the loop's own use (its waker, signal eventfd or a pidfd); \
+     use $waker->on_wakeup to react to wakeups";
+
+/// Whether `fd` is the number of the user's open handle on the waker (the
+/// loop's own while that handle is open).  Asking may run Perl code (a
+/// PerlIO layer), so it is asked before anything else is held.
+fn is_waker_fd(a: Args, fd: i32) -> Result<bool, Failure> {
+    let (_, core) = owner_core(a)?;
+    let fh = Owned::hold(a.perl, ptr_of(&core.waker_fh.borrow()));
+    match fh {
+        Some(fh) => Ok(handle_fd(a.perl, fh.as_ptr())? == fd),
+        None => Ok(false),
+    }
+}
+
 /// _watch($fh, $fd, $read, $write, $error, $data, $edge, $oneshot): the
-/// arguments are validated by Loop.pm; returns the new watcher object.
+/// options are parsed by Loop.pm; returns the new watcher object.
 fn watch(a: Args) -> XsResult {
     a.expect(9, 9, "$loop->_watch(...)")?;
-    let p = a.p;
-    let fd = match classify(p, a.get(2)) {
+    let perl = a.perl;
+    let fd = match classify(perl, a.get(2)) {
         Num::UInt(fd) if fd <= i32::MAX as u64 => fd as i32,
         _ => return croak("watch: the handle has no file descriptor"),
     };
     let cb = [
-        code_or_undef(p, a.get(3), "watch: read")?,
-        code_or_undef(p, a.get(4), "watch: write")?,
-        code_or_undef(p, a.get(5), "watch: error")?,
+        code_or_undef(perl, a.get(3), "watch: read")?,
+        code_or_undef(perl, a.get(4), "watch: write")?,
+        code_or_undef(perl, a.get(5), "watch: error")?,
     ];
-    let (edge, oneshot) = (truthy(p, a.get(7)), truthy(p, a.get(8)));
-    let (_, core) = owner_core(a)?;
-    // The user's handle on the waker is reserved while it is open; once
-    // closed, its number is anybody's.
-    // SAFETY: null or the weak reference the loop keeps.
-    if unsafe { ffi::le_handle_fd(p, core.waker_fh.get()) } == fd {
+    // Truth tests may run Perl code (overloading): before the loop is held.
+    let edge = truthy(perl, a.get(7))?;
+    let oneshot = truthy(perl, a.get(8))?;
+    if is_waker_fd(a, fd)? {
         return croak(format!("watch: fd {fd} {RESERVED}"));
     }
+    let (_, core) = owner_core(a)?;
 
-    // An undefined data slot costs nothing: it stays empty until set.
-    let data = data_copy(p, a.get(6));
-    // SAFETY: plain constructor; its reference moves into the object.
-    let token_sv = unsafe { ffi::le_new_uv(p, 0) };
-    let mut items = [hold(core.owner_ref), token_sv, weak(p, a.get(1)), data];
-    let object = new_object(p, c"Linux::Event::Watcher", &mut items);
+    let token_sv = new_uv(perl, 0);
+    let token_raw = token_sv.as_ptr();
+    let fh = weak(perl, a.get(1));
+    let fh_held = Owned::hold(perl, fh.as_ptr()).expect("a new SV");
+    let items = [
+        Owned::hold(perl, core.owner_ref.as_ptr()),
+        Some(token_sv),
+        Some(fh),
+        kept_copy(perl, a.get(6)),
+    ];
+    let object = new_object(perl, watcher::CLASS, items);
+    let ret = mortal_ref(perl, object.as_ptr());
     let w = IoWatch {
         object,
-        fh: hold(items[2]),
-        cb: cb.map(hold),
+        fh: fh_held,
+        cb: cb.map(|c| Owned::hold(perl, c)),
         enabled: cb.map(|c| !c.is_null()),
     };
-    let interest = Interest {
-        read: w.on(READ),
-        write: w.on(WRITE),
+    let interest = w.interest(Interest {
         edge,
         oneshot,
-    };
-    let result = core.engine.borrow_mut().watch(fd, interest, Held::Io(w));
-    settle(p, core, result, object, token_sv, |error| match error {
-        WatchError::Reserved => format!("watch: fd {fd} {RESERVED}"),
-        WatchError::NotPollable => format!(
-            "watch: fd {fd} cannot be watched: epoll does not support this kind of file (a regular file or directory?)"
-        ),
-        WatchError::Os(e) => format!("watch: cannot watch fd {fd}: {e}"),
-    })
-}
-
-const RESERVED: &str = "is reserved for the loop's own use (its waker, signal eventfd or a pidfd); \
-     use $waker->on_wakeup to react to wakeups";
-
-/// Finishes a registration: on success the object learns its token and what
-/// it replaced (or left orphaned) is released; on refusal everything is
-/// released and the error becomes a croak.  Returns a mortal reference to
-/// the object.
-fn settle(
-    p: *mut Interp,
-    core: &LoopCore,
-    result: Result<(Token, Option<Held>), Refused<Held>>,
-    object: *mut SV,
-    token_sv: *mut SV,
-    message: impl FnOnce(WatchError) -> String,
-) -> XsResult {
-    let ret = mortal_ref(p, object);
-    let (replaced, error) = match result {
-        Ok((token, replaced)) => {
-            // SAFETY: the token slot of the object just made.
-            unsafe { ffi::le_set_uv(p, token_sv, token) };
-            (replaced, None)
-        }
-        Err(Refused {
-            error,
-            payload,
-            replaced,
-        }) => {
-            payload.release(p);
-            (replaced, Some(error))
-        }
-    };
-    if let Some(old) = replaced {
-        old.release(p);
-    }
-    core.release_orphans(p);
-    match error {
-        None => Ok(ret),
-        Some(e) => croak(message(e)),
-    }
+        ..Interest::default()
+    });
+    let result = core.engine.borrow_mut().watch(fd, interest, Payload::Io(w));
+    let token = result.map_err(|Refused { error, .. }| {
+        Failure::Croak(match error {
+            WatchError::Reserved => format!("watch: fd {fd} {RESERVED}"),
+            WatchError::NotPollable => format!(
+                "watch: fd {fd} cannot be watched: epoll does not support this kind of file (a regular file or directory?)"
+            ),
+            WatchError::Os(e) => format!("watch: cannot watch fd {fd}: {e}"),
+        })
+    })?;
+    // SAFETY: the token slot of the object just made (the object holds it).
+    unsafe { ffi::le_set_uv(perl.raw(), token_raw, token) };
+    Ok(ret)
 }
 xsub!(xs_watch, watch);
 
@@ -372,24 +349,24 @@ xsub!(xs_watch, watch);
 fn unwatch_fd(a: Args) -> XsResult {
     a.expect(2, 2, "$loop->_unwatch_fd($fd)")?;
     let (_, core) = owner_core(a)?;
-    let fd = match classify(a.p, a.get(1)) {
+    let fd = match classify(a.perl, a.get(1)) {
         Num::UInt(fd) if fd <= i32::MAX as u64 => fd as i32,
-        _ => return ret_bool(a.p, false),
+        _ => return ret_bool(a.perl, false),
     };
-    let found = {
-        let engine = core.engine.borrow();
-        engine.io_token(fd).and_then(|t| match engine.source(t) {
-            Some(Source::Io {
-                payload: Held::Io(w),
-                ..
-            }) => Some((t, w.fh)),
-            _ => None,
-        })
+    let Some(token) = core.engine.borrow().io_token(fd) else {
+        return ret_bool(a.perl, false);
     };
+    // Asking the handle may run Perl code: the loop is looked up again after.
+    let fh = core.watcher_fh(a.perl, token);
+    let open = match fh {
+        Some(fh) => handle_fd(a.perl, fh.as_ptr())? == fd,
+        None => false,
+    };
+    let (_, core) = owner_core(a)?;
     // A watcher left on this number by a handle closed without unwatch is
     // not the watcher of this handle: it is purged, and nothing was removed.
-    let removed = found.is_some_and(|(t, fh)| core.still_open(a.p, t, fh) && core.unwatch(a.p, t));
-    ret_bool(a.p, removed)
+    let removed = core.unwatch(token);
+    ret_bool(a.perl, open && removed)
 }
 xsub!(xs_unwatch_fd, unwatch_fd);
 
@@ -405,9 +382,8 @@ fn waker_fd(a: Args) -> XsResult {
     let made = core.engine.borrow_mut().create_waker();
     let (waker, dup) =
         made.map_err(|e| Failure::Croak(format!("cannot create the waker's eventfd: {e}")))?;
-    let _ = h.shared.waker.set(waker);
-    core.release_orphans(a.p);
-    ret_iv(a.p, i64::from(dup.into_raw_fd()))
+    let _ = h.remote.waker.set(waker);
+    ret_iv(a.perl, i64::from(dup.into_raw_fd()))
 }
 xsub!(xs_waker_fd, waker_fd);
 
@@ -416,13 +392,12 @@ xsub!(xs_waker_fd, waker_fd);
 fn attach_waker_xs(a: Args) -> XsResult {
     a.expect(3, 3, "$loop->_attach_waker($waker, $fh)")?;
     let (_, core) = owner_core(a)?;
-    let old = core.waker_fh.replace(weak(a.p, a.get(2)));
-    release(a.p, old);
     let waker = core.engine.borrow().waker().cloned();
-    match waker {
-        Some(w) => attach_waker(a.p, a.get(1), WakerHandle::new(w)),
-        None => return croak("Linux::Event::Loop: no waker to attach"),
-    }
+    let Some(waker) = waker else {
+        return croak("Linux::Event::Loop: no waker to attach");
+    };
+    core.waker_fh.replace(Some(weak(a.perl, a.get(2))));
+    attach_waker(a.perl, a.get(1), WakerHandle::new(waker));
     ret_empty()
 }
 xsub!(xs_attach_waker, attach_waker_xs);
@@ -430,48 +405,45 @@ xsub!(xs_attach_waker, attach_waker_xs);
 /// _on_wakeup($cb_or_undef)
 fn on_wakeup(a: Args) -> XsResult {
     a.expect(2, 2, "$loop->_on_wakeup($cb)")?;
-    let cb = code_or_undef(a.p, a.get(1), "on_wakeup: handler")?;
+    let cb = code_or_undef(a.perl, a.get(1), "on_wakeup: handler")?;
     let (_, core) = owner_core(a)?;
-    let old = core.on_wakeup.replace(hold(cb));
-    release(a.p, old);
+    core.on_wakeup.replace(Owned::hold(a.perl, cb));
     ret_empty()
 }
 xsub!(xs_on_wakeup, on_wakeup);
 
 // ---- subscriptions (internal halves) ---------------------------------------
 
-fn data_copy(p: *mut Interp, sv: *mut SV) -> *mut SV {
-    if !defined(sv) {
-        return std::ptr::null_mut();
-    }
-    // SAFETY: copies a live SV; we own the copy.
-    unsafe { ffi::le_new_copy(p, sv) }
-}
-
-/// _signal(\@signos, $cb, $data) -> Linux::Event::Signal::Subscription covering
-/// every signal in the list (Loop.pm resolved names to numbers).
-fn signal(a: Args) -> XsResult {
-    a.expect(4, 4, "$loop->_signal(\\@signos, $cb, $data)")?;
-    let p = a.p;
-    let list = a.get(1);
+/// The signal numbers of `list` (Loop.pm resolved names to numbers).
+fn signal_numbers(perl: Perl, list: *mut SV) -> Result<Vec<i32>, Failure> {
     let mut signos = Vec::new();
     for i in 0.. {
-        let n = field(list, i);
+        let n = field(perl, list, i);
         if n.is_null() {
             break;
         }
-        match classify(p, n) {
-            Num::UInt(n) if crate::reactor::valid_signal(n as i64) => signos.push(n as i32),
-            Num::UInt(n) if (1..=crate::reactor::MAX_SIGNAL as u64).contains(&n) => {
+        match classify(perl, n) {
+            Num::UInt(n) if valid_signal(n as i64) => signos.push(n as i32),
+            Num::UInt(n) if (1..=MAX_SIGNAL as u64).contains(&n) => {
                 return croak(format!("signal: cannot handle signal {n}"));
             }
-            _ => return croak(format!("signal: unknown signal {}", describe(p, n))),
+            _ => return croak(format!("signal: unknown signal {}", describe(perl, n))),
         }
     }
     if signos.is_empty() {
         return croak("signal: empty signal list");
     }
-    let cb = code(p, a.get(2), "signal: callback")?;
+    Ok(signos)
+}
+
+/// _signal(\@signos, $cb, $data) -> Linux::Event::Signal::Subscription covering
+/// every signal in the list.
+fn signal(a: Args) -> XsResult {
+    a.expect(4, 4, "$loop->_signal(\\@signos, $cb, $data)")?;
+    let perl = a.perl;
+    let list = a.get(1);
+    let signos = signal_numbers(perl, list)?;
+    let cb = code(perl, a.get(2), "signal: callback")?;
     let (_, core) = owner_core(a)?;
     for (i, &signo) in signos.iter().enumerate() {
         let Err(e) = core.engine.borrow_mut().add_signal(signo) else {
@@ -492,107 +464,100 @@ fn signal(a: Args) -> XsResult {
         ));
     }
     let id = core.new_subscription_id();
-    // SAFETY: new SVs; the references move into the object.
-    let mut items = unsafe {
-        [
-            hold(core.owner_ref),
-            ffi::le_new_copy(p, list),
-            ffi::le_new_uv(p, id),
-        ]
-    };
-    let object = new_object(p, subscription_xs::SIGNAL, &mut items);
-    let ret = mortal_ref(p, object);
-    let mut replaced = Vec::new();
-    for (i, &signo) in signos.iter().enumerate() {
+    let items = [
+        Owned::hold(perl, core.owner_ref.as_ptr()),
+        kept_copy(perl, list),
+        Some(new_uv(perl, id)),
+        None,
+    ];
+    let object = new_object(perl, signal_sub::CLASS, items);
+    let ret = mortal_ref(perl, object.as_ptr());
+    for &signo in &signos {
         let sub = Subscription {
-            // Each signal's entry holds the object; the first takes our reference.
-            object: if i == 0 { object } else { hold(object) },
-            cb: hold(cb),
-            data: data_copy(p, a.get(3)),
-            reap: false,
+            object: Owned::hold(perl, object.as_ptr()).expect("live"),
+            cb: Owned::hold(perl, cb).expect("a CODE reference has a target"),
+            data: kept_copy(perl, a.get(3)),
             id,
         };
-        replaced.extend(core.signals.borrow_mut()[signo as usize].replace(sub));
+        // What it replaces is let go.
+        core.signals.borrow_mut()[signo as usize] = Some(sub);
     }
-    for old in replaced {
-        old.release(p);
-    }
-    core.release_orphans(p);
     Ok(ret)
 }
 xsub!(xs_signal, signal);
 
 /// Whether a number reads as plain decimal digits, as a pid is written:
 /// "007", " 7" or "7.0" are refused rather than guessed at.
-fn plain_digits(p: *mut Interp, sv: *mut SV) -> bool {
-    let mut len = 0;
-    // SAFETY: `sv` is a defined plain scalar (classify found a number); its
-    // bytes are read at once, while it lives.
-    let s = unsafe { std::slice::from_raw_parts(ffi::le_pv(p, sv, &mut len) as *const u8, len) };
+fn plain_digits(perl: Perl, sv: *mut SV) -> bool {
+    let s = bytes(perl, sv);
     s.first().is_some_and(|&c| c != b'0') && s.iter().all(u8::is_ascii_digit)
 }
 
 /// _pid($pid, $cb, $data, $reap) -> Linux::Event::Pid::Subscription
 fn pid(a: Args) -> XsResult {
     a.expect(5, 5, "$loop->_pid($pid, $cb, $data, $reap)")?;
-    let p = a.p;
-    let pid = match classify(p, a.get(1)) {
-        Num::UInt(n) if (1..=i32::MAX as u64).contains(&n) && plain_digits(p, a.get(1)) => n as i32,
+    let perl = a.perl;
+    let pid = match classify(perl, a.get(1)) {
+        Num::UInt(n) if (1..=i32::MAX as u64).contains(&n) && plain_digits(perl, a.get(1)) => {
+            n as i32
+        }
         _ => {
             return croak(format!(
                 "pid: process id must be a positive integer, not {}",
-                describe(p, a.get(1))
+                describe(perl, a.get(1))
             ));
         }
     };
-    let cb = code(p, a.get(2), "pid: callback")?;
-    let reap = truthy(p, a.get(4));
+    let cb = code(perl, a.get(2), "pid: callback")?;
+    let reap = truthy(perl, a.get(4))?;
     let (_, core) = owner_core(a)?;
-    // SAFETY: plain constructors; the references move into the object.
-    let token_sv = unsafe { ffi::le_new_uv(p, 0) };
-    // SAFETY: as above.
-    let mut items = unsafe {
-        [
-            hold(core.owner_ref),
-            ffi::le_new_iv(p, pid.into()),
-            token_sv,
-        ]
-    };
-    let object = new_object(p, subscription_xs::PID, &mut items);
+    let token_sv = new_uv(perl, 0);
+    let token_raw = token_sv.as_ptr();
+    let items = [
+        Owned::hold(perl, core.owner_ref.as_ptr()),
+        Some(new_uv(perl, pid as u64)),
+        Some(token_sv),
+        None,
+    ];
+    let object = new_object(perl, pid_sub::CLASS, items);
+    let ret = mortal_ref(perl, object.as_ptr());
     let sub = Subscription {
         object,
-        cb: hold(cb),
-        data: data_copy(p, a.get(3)),
-        reap,
+        cb: Owned::hold(perl, cb).expect("a CODE reference has a target"),
+        data: kept_copy(perl, a.get(3)),
         id: 0,
     };
     let result = core
         .engine
         .borrow_mut()
-        .watch_child(pid, reap, Held::Child(sub));
-    settle(p, core, result, object, token_sv, |error| match error {
-        WatchError::Os(e) if e.raw_os_error() == Some(libc::ESRCH) => {
-            format!("pid: no such process {pid}")
-        }
-        WatchError::Os(e) if e.raw_os_error() == Some(libc::ECHILD) => format!(
-            "pid: process {pid} is not a child of this process, so it cannot be reaped (use reap => 0 to be notified only)"
-        ),
-        WatchError::Os(e) if crate::sys::pretend::is_unavailable(&e) => format!(
-            "pid: watching processes needs pidfd_open(2), which Linux has since 5.3; this kernel or its sandbox refuses it ({})",
-            if e.raw_os_error() == Some(libc::EPERM) {
-                "EPERM"
-            } else {
-                "ENOSYS"
+        .watch_child(pid, reap, Payload::Child(sub));
+    let token = result.map_err(|Refused { error, .. }| {
+        Failure::Croak(match error {
+            WatchError::Os(e) if e.raw_os_error() == Some(libc::ESRCH) => {
+                format!("pid: no such process {pid}")
             }
-        ),
-        WatchError::Os(e) => format!("pid: cannot watch process {pid}: {e}"),
-        _ => format!("pid: cannot watch process {pid}"),
-    })
+            WatchError::Os(e) if e.raw_os_error() == Some(libc::ECHILD) => format!(
+                "pid: process {pid} is not a child of this process, so it cannot be reaped (use reap => 0 to be notified only)"
+            ),
+            WatchError::Os(e) if crate::sys::pretend::is_unavailable(&e) => format!(
+                "pid: watching processes needs pidfd_open(2), which Linux has since 5.3; this kernel or its sandbox refuses it ({})",
+                if e.raw_os_error() == Some(libc::EPERM) {
+                    "EPERM"
+                } else {
+                    "ENOSYS"
+                }
+            ),
+            WatchError::Os(e) => format!("pid: cannot watch process {pid}: {e}"),
+            _ => format!("pid: cannot watch process {pid}"),
+        })
+    })?;
+    // SAFETY: the token slot of the object just made (the object holds it).
+    unsafe { ffi::le_set_uv(perl.raw(), token_raw, token) };
+    Ok(ret)
 }
 xsub!(xs_pid, pid);
 
-pub fn register(p: *mut Interp, reg: &mut dyn FnMut(&str, ffi::Xsub, i32)) {
-    let _ = p;
+pub fn register(reg: &mut dyn FnMut(&str, ffi::Xsub, i32)) {
     reg("Linux::Event::Loop::_init", xs_init, 0);
     reg("Linux::Event::Loop::run", xs_run, 0);
     reg("Linux::Event::Loop::run_once", xs_run_once, 0);

@@ -1,5 +1,6 @@
-//! The XS glue: everything that touches Perl values.  It calls the engine
-//! for all system work and the C shim for Perl's macros.
+//! The XS glue: everything that touches Perl values.  It translates
+//! arguments for the engine, runs the callbacks its events name, and calls
+//! the C shim for Perl's macros.
 
 mod clock_xs;
 mod core;
@@ -8,6 +9,7 @@ pub mod ffi;
 mod handle;
 mod loop_xs;
 mod objects;
+mod owned;
 mod subscription_xs;
 mod waker_xs;
 mod watcher_xs;
@@ -29,8 +31,10 @@ pub unsafe extern "C" fn boot_Linux__Event(
     #[cfg(not(perl_multiplicity))]
     let p = unsafe { ffi::le_current_interp() };
     crate::sys::pretend::load();
+    // SAFETY: perl calls its boot XSUB with its live interpreter.
+    let perl = unsafe { xs::Perl::new(p) };
     // SAFETY: we are Perl's boot XSUB for this module.
-    let args = unsafe { xs::Args::boot(p, cv) };
+    let args = unsafe { xs::Args::boot(perl, cv) };
     let mut reg = |name: &str, f: ffi::Xsub, ix: i32| {
         let name = CString::new(name).expect("XSUB names have no NUL");
         // SAFETY: registers an XSUB with this interpreter; perl copies the name.
@@ -54,11 +58,11 @@ pub unsafe extern "C" fn boot_Linux__Event(
         unsafe { ffi::le_ae_bind_xsub() },
         0,
     );
-    loop_xs::register(p, &mut reg);
+    loop_xs::register(&mut reg);
     watcher_xs::register(&mut reg);
     waker_xs::register(&mut reg);
     subscription_xs::register(&mut reg);
     clock_xs::register(&mut reg);
     // SAFETY: the boot XSUB returns true, with nothing of ours left to drop.
-    unsafe { xs::finish(args, xs::ret_bool(p, true)) }
+    unsafe { xs::finish(args, xs::ret_bool(perl, true)) }
 }

@@ -9,21 +9,21 @@ use std::io;
 fn signal(a: Args) -> XsResult {
     a.expect(1, 2, "$waker->signal or $waker->signal($n)")?;
     let n = if a.items == 2 {
-        match classify(a.p, a.get(1)) {
+        match classify(a.perl, a.get(1)) {
             Num::UInt(n) if (1..u64::MAX).contains(&n) => n,
             _ => {
                 return croak(format!(
                     "Linux::Event::Wakeup: signal count must be a positive integer, not {}",
-                    describe(a.p, a.get(1))
+                    describe(a.perl, a.get(1))
                 ));
             }
         }
     } else {
         1
     };
-    let w = waker_handle(a.get(0))?;
+    let w = waker_handle(a.perl, a.get(0))?;
     match w.waker.signal(n) {
-        Ok(()) => ret_bool(a.p, true),
+        Ok(()) => ret_bool(a.perl, true),
         Err(e) if e.kind() == io::ErrorKind::WouldBlock => croak(
             "Linux::Event::Wakeup: the eventfd counter is full (too many signals not drained); \
              the loop is woken all the same",
@@ -35,7 +35,7 @@ xsub!(xs_signal, signal);
 
 fn drain(a: Args) -> XsResult {
     a.expect(1, 1, "$waker->drain")?;
-    let w = waker_handle(a.get(0))?;
+    let w = waker_handle(a.perl, a.get(0))?;
     if w.in_forked_child() {
         return croak(
             "Linux::Event::Wakeup: drain cannot be used in a forked child (it would take the parent's \
@@ -46,14 +46,14 @@ fn drain(a: Args) -> XsResult {
         .waker
         .drain()
         .map_err(|e| Failure::Croak(format!("Linux::Event::Wakeup: drain failed: {e}")))?;
-    ret_uv(a.p, n)
+    ret_uv(a.perl, n)
 }
 xsub!(xs_drain, drain);
 
 /// _is_clone: whether this object was cloned into another thread.
 fn is_clone(a: Args) -> XsResult {
     a.expect(1, 1, "$waker->_is_clone")?;
-    ret_bit(a.p, waker_handle(a.get(0))?.is_clone)
+    ret_bit(a.perl, waker_handle(a.perl, a.get(0))?.is_clone)
 }
 xsub!(xs_is_clone, is_clone);
 

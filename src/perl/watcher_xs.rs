@@ -1,132 +1,122 @@
-//! XSUBs of Linux::Event::Watcher.  A watcher object is a blessed array
-//! [weak loop, token, weak handle, data]; its callbacks and switches live in
-//! the engine under the token, so a replaced or cancelled watcher simply
-//! finds nothing there any more.
+//! XSUBs of Linux::Event::Watcher (see `objects::watcher` for the object);
+//! its callbacks and switches live in the engine under the token, so a
+//! replaced or cancelled watcher simply finds nothing there any more.
 
-use super::core::{Held, IoWatch, LoopCore, READ, WRITE};
-use super::ffi::{self, SV};
-use super::objects::{field, invocant, mortal_copy, mortal_ref, owner};
+use super::core::{IoWatch, LoopCore, Payload};
+use super::ffi;
+use super::handle::handle_fd;
+use super::objects::{LOOP, field, invocant, mortal_copy, mortal_ref, owner, watcher};
+use super::owned::Owned;
 use super::xs::*;
-use crate::interest::Interest;
-use crate::reactor::Source;
-use crate::registry::{Token, token_fd};
+use crate::engine::Dir;
+use crate::engine::interest::Interest;
+use crate::engine::registry::{Token, token_fd};
 
-const FH: i32 = 2;
-const DATA: i32 = 3;
-const CLASS: &std::ffi::CStr = c"Linux::Event::Watcher";
+const DIRS: [Dir; 3] = [Dir::Read, Dir::Write, Dir::Error];
 
-fn this(a: Args) -> Result<(*mut SV, Token), Failure> {
-    invocant(a.p, a.get(0), CLASS)
+fn token(a: Args) -> Result<Token, Failure> {
+    invocant(a.perl, a.get(0), watcher::CLASS, watcher::TOKEN)
 }
 
-/// Whether the watcher is registered (Some) and its handle still has its fd
-/// open (true).  The handle is looked up with no borrow held.
-fn handle_open(a: Args, core: &LoopCore, token: Token) -> Option<bool> {
-    let fh = match core.engine.borrow().source(token) {
-        Some(Source::Io {
-            payload: Held::Io(w),
-            ..
-        }) => w.fh,
-        _ => return None,
-    };
-    // SAFETY: the weak handle reference the watcher holds.
-    Some(unsafe { ffi::le_handle_fd(a.p, fh) } == token_fd(token))
+/// Whether the watcher's handle still has the watcher's fd open, asked
+/// before the loop is held: a PerlIO layer may answer with Perl code.
+fn handle_open(a: Args, token: Token) -> Result<bool, Failure> {
+    let fh = field(a.perl, a.get(0), watcher::FH);
+    Ok(handle_fd(a.perl, fh)? == token_fd(token))
+}
+
+/// The loop of the invocant, for reading (allowed in a forked child), or
+/// None once the loop is gone.
+fn core_to_read<'i>(a: Args<'i>) -> Result<Option<&'i LoopCore>, Failure> {
+    match owner(a.perl, a.get(0)) {
+        Some(h) => h.core_to_read().map(Some),
+        None => Ok(None),
+    }
 }
 
 /// Reads the watcher's engine state; None when it is inactive (its handle
 /// closed or dropped included) or its loop is gone.
 fn read<T>(a: Args, f: impl FnOnce(&IoWatch, &Interest) -> T) -> Result<Option<T>, Failure> {
-    let (obj, token) = this(a)?;
-    let Some(h) = owner(obj) else { return Ok(None) };
-    let core = h.core_to_read()?;
-    if handle_open(a, core, token) != Some(true) {
+    let token = token(a)?;
+    if !handle_open(a, token)? {
         return Ok(None);
     }
-    match core.engine.borrow().source(token) {
-        Some(Source::Io {
-            interest,
-            payload: Held::Io(w),
-            ..
-        }) => Ok(Some(f(w, interest))),
+    let Some(core) = core_to_read(a)? else {
+        return Ok(None);
+    };
+    match core.engine.borrow().io(token) {
+        Some((Payload::Io(w), interest)) => Ok(Some(f(w, interest))),
         _ => Ok(None),
     }
 }
 
-/// Changes the watcher's switches through `f` and applies the resulting
-/// interest; `rearm` forces the kernel update (oneshot re-arming).  A no-op
-/// on an inactive watcher; one whose handle was closed without unwatch is
-/// purged first (its number may name an unrelated file by now).  `f` hands
-/// back what to release.
+/// Changes the watcher's switches through `f` and applies them; `rearm`
+/// forces the kernel update (oneshot re-arming).  A no-op on an inactive
+/// watcher; one whose handle was closed without unwatch is purged first
+/// (its number may name an unrelated file by now).  What `f` replaces is
+/// let go.
 fn update(
     a: Args,
     rearm: bool,
-    f: impl FnOnce(&mut IoWatch, &mut Interest) -> *mut SV,
+    f: impl FnOnce(&mut IoWatch, &mut Interest) -> Option<Owned>,
 ) -> Result<(), Failure> {
-    let (obj, token) = this(a)?;
-    let Some(h) = owner(obj) else { return Ok(()) };
-    let core: &LoopCore = h.core()?;
-    match handle_open(a, core, token) {
-        None => return Ok(()),
-        Some(false) => {
-            core.unwatch(a.p, token);
-            return Ok(());
-        }
-        Some(true) => {}
-    }
-    let mut engine = core.engine.borrow_mut();
-    let Some(Source::Io {
-        interest,
-        payload: Held::Io(w),
-        ..
-    }) = engine.source_mut(token)
-    else {
+    let token = token(a)?;
+    let open = handle_open(a, token)?;
+    let Some(h) = owner(a.perl, a.get(0)) else {
         return Ok(());
     };
-    let mut next = *interest;
-    let old = f(w, &mut next);
-    next.read = w.on(READ);
-    next.write = w.on(WRITE);
-    let rearm = rearm || next.oneshot;
-    let res = engine.set_interest(token, next, rearm);
-    drop(engine);
-    release(a.p, old);
-    res.map_err(|e| {
-        Failure::Croak(format!(
-            "cannot update the watcher of fd {}: {e}",
-            token_fd(token)
-        ))
-    })
+    let core = h.core()?;
+    if !open {
+        core.unwatch(token);
+        return Ok(());
+    }
+    let mut engine = core.engine.borrow_mut();
+    let Some((Payload::Io(w), interest)) = engine.io_mut(token) else {
+        return Ok(());
+    };
+    let mut mode = *interest;
+    let _replaced = f(w, &mut mode);
+    let next = w.interest(mode);
+    engine
+        .set_interest(token, next, rearm || next.oneshot)
+        .map_err(|e| {
+            Failure::Croak(format!(
+                "cannot update the watcher of fd {}: {e}",
+                token_fd(token)
+            ))
+        })
 }
 
 fn loop_(a: Args) -> XsResult {
     a.expect(1, 1, "$watcher->loop")?;
-    let (obj, _) = this(a)?;
-    Ok(mortal_copy(a.p, field(obj, super::objects::LOOP)))
+    token(a)?;
+    Ok(mortal_copy(a.perl, field(a.perl, a.get(0), LOOP)))
 }
 xsub!(xs_loop, loop_);
 
 fn fh(a: Args) -> XsResult {
     a.expect(1, 1, "$watcher->fh")?;
-    let (obj, _) = this(a)?;
-    Ok(mortal_copy(a.p, field(obj, FH)))
+    token(a)?;
+    Ok(mortal_copy(a.perl, field(a.perl, a.get(0), watcher::FH)))
 }
 xsub!(xs_fh, fh);
 
 fn fd(a: Args) -> XsResult {
     a.expect(1, 1, "$watcher->fd")?;
-    let (_, token) = this(a)?;
-    ret_iv(a.p, token_fd(token).into())
+    ret_iv(a.perl, token_fd(token(a)?).into())
 }
 xsub!(xs_fd, fd);
 
 fn data(a: Args) -> XsResult {
     a.expect(1, 2, "$watcher->data or $watcher->data($new)")?;
-    let (obj, _) = this(a)?;
+    token(a)?;
+    let obj = a.get(0);
     if a.items == 2 {
-        // SAFETY: the object's own data slot and a live argument.
-        unsafe { ffi::le_object_set(a.p, obj, DATA, a.get(1)) };
+        // SAFETY: the object's own data slot and a live argument; the value
+        // it replaces is dropped, not freed here.
+        unsafe { ffi::le_object_set(a.perl.raw(), obj, watcher::DATA, a.get(1)) };
     }
-    Ok(mortal_copy(a.p, field(obj, DATA)))
+    Ok(mortal_copy(a.perl, field(a.perl, obj, watcher::DATA)))
 }
 xsub!(xs_data, data);
 
@@ -135,14 +125,15 @@ fn on(a: Args) -> XsResult {
     let dir = a.ix as usize;
     let name = ["on_read", "on_write", "on_error"][dir];
     a.expect(2, 2, &format!("$watcher->{name}($cb_or_undef)"))?;
-    let cb = code_or_undef(a.p, a.get(1), &format!("{name}: handler"))?;
+    let cb = code_or_undef(a.perl, a.get(1), &format!("{name}: handler"))?;
+    let cb = Owned::hold(a.perl, cb);
     update(a, false, |w, _| {
-        if cb.is_null() {
+        if cb.is_none() {
             w.enabled[dir] = false;
         }
-        std::mem::replace(&mut w.cb[dir], hold(cb))
+        std::mem::replace(&mut w.cb[dir], cb)
     })?;
-    Ok(mortal_ref(a.p, a.get(0)))
+    Ok(mortal_ref(a.perl, a.get(0)))
 }
 xsub!(xs_on, on);
 
@@ -156,9 +147,9 @@ fn toggle(a: Args) -> XsResult {
     )?;
     update(a, false, |w, _| {
         w.enabled[dir] = enable;
-        std::ptr::null_mut()
+        None
     })?;
-    Ok(mortal_ref(a.p, a.get(0)))
+    Ok(mortal_ref(a.perl, a.get(0)))
 }
 xsub!(xs_toggle, toggle);
 
@@ -167,7 +158,7 @@ fn enabled(a: Args) -> XsResult {
     a.expect(1, 1, "$watcher->read_enabled (and the like)")?;
     let dir = a.ix as usize;
     let on = read(a, |w, _| w.enabled[dir])?;
-    ret_bit(a.p, on.unwrap_or(false))
+    ret_bit(a.perl, on.unwrap_or(false))
 }
 xsub!(xs_enabled, enabled);
 
@@ -180,18 +171,18 @@ fn mode(a: Args) -> XsResult {
     )?;
     let edge = a.ix == 0;
     if a.items == 2 {
-        let v = truthy(a.p, a.get(1));
+        let v = truthy(a.perl, a.get(1))?;
         update(a, true, |_, i| {
             if edge {
                 i.edge = v
             } else {
                 i.oneshot = v
             }
-            std::ptr::null_mut()
+            None
         })?;
     }
     let v = read(a, |_, i| if edge { i.edge } else { i.oneshot })?;
-    ret_bit(a.p, v.unwrap_or(false))
+    ret_bit(a.perl, v.unwrap_or(false))
 }
 xsub!(xs_mode, mode);
 
@@ -200,17 +191,17 @@ xsub!(xs_mode, mode);
 fn is_active(a: Args) -> XsResult {
     a.expect(1, 1, "$watcher->is_active")?;
     let live = read(a, |_, _| true)?;
-    ret_bit(a.p, live.unwrap_or(false))
+    ret_bit(a.perl, live.unwrap_or(false))
 }
 xsub!(xs_is_active, is_active);
 
 fn cancel(a: Args) -> XsResult {
     a.expect(1, 1, "$watcher->cancel")?;
-    let (obj, token) = this(a)?;
-    let Some(h) = owner(obj) else {
-        return ret_bit(a.p, false);
+    let token = token(a)?;
+    let Some(h) = owner(a.perl, a.get(0)) else {
+        return ret_bit(a.perl, false);
     };
-    ret_bit(a.p, h.core()?.unwatch(a.p, token))
+    ret_bit(a.perl, h.core()?.unwatch(token))
 }
 xsub!(xs_cancel, cancel);
 
@@ -219,21 +210,22 @@ pub fn register(reg: &mut dyn FnMut(&str, ffi::Xsub, i32)) {
     reg("Linux::Event::Watcher::fh", xs_fh, 0);
     reg("Linux::Event::Watcher::fd", xs_fd, 0);
     reg("Linux::Event::Watcher::data", xs_data, 0);
-    for (i, dir) in ["read", "write", "error"].iter().enumerate() {
+    for (i, dir) in DIRS.iter().enumerate() {
+        let name = format!("{dir:?}").to_lowercase();
         let i = i as i32;
-        reg(&format!("Linux::Event::Watcher::on_{dir}"), xs_on, i);
+        reg(&format!("Linux::Event::Watcher::on_{name}"), xs_on, i);
         reg(
-            &format!("Linux::Event::Watcher::disable_{dir}"),
+            &format!("Linux::Event::Watcher::disable_{name}"),
             xs_toggle,
             i * 2,
         );
         reg(
-            &format!("Linux::Event::Watcher::enable_{dir}"),
+            &format!("Linux::Event::Watcher::enable_{name}"),
             xs_toggle,
             i * 2 + 1,
         );
         reg(
-            &format!("Linux::Event::Watcher::{dir}_enabled"),
+            &format!("Linux::Event::Watcher::{name}_enabled"),
             xs_enabled,
             i,
         );

@@ -7,6 +7,7 @@ pub mod epoll;
 pub mod eventfd;
 pub mod pidfd;
 pub mod pretend;
+pub mod sigcatch;
 pub mod signal;
 
 use std::io;

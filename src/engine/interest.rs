@@ -3,11 +3,13 @@
 
 use crate::sys::epoll;
 
-/// A watcher's switches, as the user set them.
+/// A watcher's switches: which directions have a callback to run (enabled
+/// and set), and how the kernel reports.
 #[derive(Clone, Copy, Default, Debug, PartialEq)]
 pub struct Interest {
     pub read: bool,
     pub write: bool,
+    pub error: bool,
     pub edge: bool,
     pub oneshot: bool,
 }

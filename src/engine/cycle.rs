@@ -1,0 +1,351 @@
+//! One cycle of the loop, as a sequence of events handed out one at a
+//! time by `Engine::next_event`: the caller runs each event's callback
+//! between two calls, and may change the loop (watch, cancel, schedule)
+//! while it does.
+//!
+//! The frozen order of a cycle:
+//! 1. Perl's own deferred `%SIG` handlers, if any are pending: they end
+//!    the cycle (`Event::PerlSignals`);
+//! 2. one wait for the kernel, unless the previous cycle was cut short and
+//!    left something to deliver; the wait lasts until the next timer
+//!    (rounded up to whole milliseconds) or the caller's limit, and not at
+//!    all when signals are waiting;
+//! 3. signals left over from a cut-short cycle, merged with new arrivals,
+//!    in ascending number;
+//! 4. the ready descriptors in the kernel's order: an I/O watcher's
+//!    error, read and write callbacks (see `interest::plan`), a wakeup
+//!    with its count, the signals that arrived (ascending), a child's exit;
+//! 5. the timers due at one reading of the clock, in deadline order.
+//!    A timer scheduled during the cycle waits for the next one.
+//!
+//! Whatever the callback of an event does, the next call sees the loop as
+//! it is now: a cancelled or replaced watcher gets no more events, a
+//! disabled direction is skipped, a cancelled signal loses its arrivals.
+//! If a callback dies, the caller simply stops asking; the next cycle
+//! resumes where this one stopped (nothing promised is lost).
+
+use super::interest::{Plan, plan};
+use super::registry::Token;
+use super::{Engine, Kernel, Source};
+use crate::sys::clock;
+use std::io;
+
+/// A direction of an I/O watcher: which of its callbacks to run.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Dir {
+    Read = 0,
+    Write = 1,
+    Error = 2,
+}
+
+/// What to run next.
+#[derive(Debug)]
+pub enum Event<W, T> {
+    /// Perl's deferred `%SIG` handlers are pending: run them; the cycle
+    /// ends here.
+    PerlSignals,
+    /// One callback of the I/O watcher `token`.
+    Io { token: Token, dir: Dir },
+    /// The waker was signalled `count` times since the last drain.
+    Wakeup { count: u64 },
+    /// Signal `signo` arrived (`count` > 1 only for real-time signals).
+    Signal { signo: i32, count: u32 },
+    /// A watched process exited; its watch is over.  `status` is its raw
+    /// wait status if it was to be reaped, or the error of reaping it.
+    ChildExit {
+        pid: i32,
+        payload: W,
+        status: io::Result<Option<i32>>,
+    },
+    /// A due timer, out of the heap.
+    Timer(T),
+}
+
+/// A system call of the cycle failed; the loop cannot go on as promised.
+#[derive(Debug)]
+pub enum CycleError {
+    Wait(io::Error),
+    Rebuild(io::Error),
+    DrainWaker(io::Error),
+    TakeSignals(io::Error),
+}
+
+#[derive(Clone, Copy, Default, PartialEq, Debug)]
+enum Phase {
+    /// Before the wait.
+    #[default]
+    Start,
+    /// Handing out ready descriptors.
+    Ready,
+    /// Handing out due timers, at the clock reading `now` (None: no timers).
+    Timers {
+        now: Option<u64>,
+    },
+    Done,
+}
+
+/// Where the current cycle stands, kept between calls and across a cycle
+/// cut short.
+#[derive(Default)]
+pub(super) struct Cycle {
+    phase: Phase,
+    /// The longest wait the caller allows (None: no limit).
+    limit: Option<u64>,
+    /// The I/O watcher being delivered, with its callbacks still to run.
+    delivery: Option<(Token, Plan)>,
+}
+
+const MS: u64 = 1_000_000;
+
+impl<W, T> Engine<W, T> {
+    /// Starts a cycle that waits at most `limit` ns (None: until something
+    /// happens).  Timers scheduled before now may fire in it.
+    pub fn begin_cycle(&mut self, limit: Option<u64>) {
+        self.timers.admit();
+        self.cycle.phase = Phase::Start;
+        self.cycle.limit = limit;
+    }
+
+    /// The next event of the cycle, or None once the cycle is over.
+    /// `perl_signals` tells whether Perl's deferred signal handlers are
+    /// pending (asked before the wait, and when a signal interrupts it).
+    pub fn next_event(
+        &mut self,
+        mut perl_signals: impl FnMut() -> bool,
+    ) -> Result<Option<Event<W, T>>, CycleError> {
+        loop {
+            match self.cycle.phase {
+                Phase::Start => {
+                    if perl_signals() || !self.wait(&mut perl_signals)? {
+                        self.cycle.phase = Phase::Done;
+                        return Ok(Some(Event::PerlSignals));
+                    }
+                    if self.signals.due() {
+                        // Left over: merged with what arrived since, so the
+                        // cycle still goes in ascending order.
+                        self.signals
+                            .take_arrivals()
+                            .map_err(CycleError::TakeSignals)?;
+                    }
+                    self.cycle.phase = Phase::Ready;
+                }
+                Phase::Ready => {
+                    if let Some(event) = self.next_ready()? {
+                        return Ok(Some(event));
+                    }
+                    // The clock is read only when there are timers at all.
+                    let now = self.timers.next_deadline().map(|_| clock::monotonic_ns());
+                    self.cycle.phase = Phase::Timers { now };
+                }
+                Phase::Timers { now } => {
+                    if let Some(timer) = now.and_then(|now| self.timers.pop_due(now)) {
+                        return Ok(Some(Event::Timer(timer)));
+                    }
+                    self.cycle.phase = Phase::Done;
+                }
+                Phase::Done => return Ok(None),
+            }
+        }
+    }
+
+    /// How long to wait: until the next deadline, or the limit if sooner.
+    fn timeout(&self) -> Option<u64> {
+        if self.signals.due() {
+            return Some(0);
+        }
+        // Timer waits are rounded up to whole milliseconds: a timer may fire
+        // up to 1 ms late (never early), and timers due within the same
+        // millisecond share one wakeup instead of costing one each.
+        let until_timer = self
+            .timers
+            .next_deadline()
+            .map(|d| d.saturating_sub(clock::monotonic_ns()).div_ceil(MS) * MS);
+        match (until_timer, self.cycle.limit) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Waits for the kernel, unless events are pending; false when a Perl
+    /// `%SIG` handler interrupted the wait and is to run.  An interruption
+    /// that left no handler to run (SIGSTOP and SIGCONT, a signal whose
+    /// handler is C's) is no event: the wait goes on for the rest of its time.
+    fn wait(&mut self, perl_signals: &mut impl FnMut() -> bool) -> Result<bool, CycleError> {
+        if self.cursor < self.filled || self.cycle.delivery.is_some() {
+            return Ok(true);
+        }
+        let wait = self.timeout();
+        // With nothing registered and nothing to wait for, skip the system call.
+        if wait == Some(0) && self.registry.is_empty() {
+            self.cursor = 0;
+            self.filled = 0;
+            return Ok(true);
+        }
+        let deadline = wait.map(|w| clock::monotonic_ns().saturating_add(w));
+        let mut left = wait;
+        loop {
+            match self.epoll.wait(&mut self.events, left) {
+                Ok(n) => {
+                    self.cursor = 0;
+                    self.filled = n;
+                    if n == self.events.len() && n < MAX_BATCH {
+                        // A full buffer: next time take more at once.
+                        self.events.resize(n * 2, EMPTY);
+                    }
+                    return Ok(true);
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {
+                    if perl_signals() {
+                        return Ok(false);
+                    }
+                    left = deadline.map(|d| d.saturating_sub(clock::monotonic_ns()));
+                }
+                Err(e) => return Err(CycleError::Wait(e)),
+            }
+        }
+    }
+
+    /// The next event from the ready descriptors, or None when they are done.
+    fn next_ready(&mut self) -> Result<Option<Event<W, T>>, CycleError> {
+        loop {
+            if let Some((signo, count)) = self.signals.next_due() {
+                return Ok(Some(Event::Signal { signo, count }));
+            }
+            if let Some(event) = self.next_delivery() {
+                return Ok(Some(event));
+            }
+            if self.cursor == self.filled {
+                return Ok(None);
+            }
+            let ev = self.events[self.cursor];
+            self.cursor += 1;
+            let token = ev.u64;
+            let kind = match self.registry.get_mut(token) {
+                None => Kind::Gone,
+                Some(Source::Io {
+                    interest, kernel, ..
+                }) => {
+                    if interest.oneshot {
+                        *kernel = Kernel::Disarmed;
+                    }
+                    Kind::Io(plan(
+                        ev.events,
+                        interest.read,
+                        interest.write,
+                        interest.error,
+                    ))
+                }
+                Some(Source::Waker) => Kind::Waker,
+                Some(Source::Signals) => Kind::Signals,
+                Some(Source::Child { .. }) => Kind::Child,
+            };
+            match kind {
+                // Replaced or cancelled since the wait; if a removal failed,
+                // the kernel holds a registration we cannot remove.
+                Kind::Gone if self.maybe_stale => self.rebuild().map_err(CycleError::Rebuild)?,
+                Kind::Gone => {}
+                // A hang-up or error with no callback to take it.
+                Kind::Io(p) if p == Plan::default() => {
+                    self.park(token);
+                }
+                Kind::Io(p) => self.cycle.delivery = Some((token, p)),
+                Kind::Waker => {
+                    let drained = match &self.waker {
+                        Some(w) => w.drain().map_err(CycleError::DrainWaker)?,
+                        None => 0,
+                    };
+                    if drained > 0 {
+                        return Ok(Some(Event::Wakeup { count: drained }));
+                    }
+                }
+                Kind::Signals => self
+                    .signals
+                    .take_arrivals()
+                    .map_err(CycleError::TakeSignals)?,
+                Kind::Child => {
+                    let Some((pid, reap, payload)) = self.finish_child(token) else {
+                        continue;
+                    };
+                    let status = if reap {
+                        crate::sys::pidfd::reap(pid)
+                    } else {
+                        Ok(None)
+                    };
+                    return Ok(Some(Event::ChildExit {
+                        pid,
+                        payload,
+                        status,
+                    }));
+                }
+            }
+        }
+    }
+
+    /// Puts an `Event::Io` just handed out back in front of the delivery:
+    /// the caller could not start its callback (asking the handle died), so
+    /// it stays owed to the next cycle.
+    pub fn owe(&mut self, token: Token, dir: Dir) {
+        let plan = match &mut self.cycle.delivery {
+            Some((t, plan)) if *t == token => plan,
+            _ => &mut self.cycle.delivery.insert((token, Plan::default())).1,
+        };
+        match dir {
+            Dir::Error => plan.error = true,
+            Dir::Read => plan.read = true,
+            Dir::Write => plan.write = true,
+        }
+    }
+
+    /// The next callback of the watcher being delivered, as it stands now:
+    /// gone, or with that direction switched off, it is skipped.
+    fn next_delivery(&mut self) -> Option<Event<W, T>> {
+        while let Some((token, plan)) = &mut self.cycle.delivery {
+            let token = *token;
+            let dir = if plan.error {
+                plan.error = false;
+                Dir::Error
+            } else if plan.read {
+                plan.read = false;
+                Dir::Read
+            } else if plan.write {
+                plan.write = false;
+                Dir::Write
+            } else {
+                self.cycle.delivery = None;
+                break;
+            };
+            if *plan == Plan::default() {
+                // Its last callback: nothing is owed if it dies.
+                self.cycle.delivery = None;
+            }
+            let on = match self.registry.get(token) {
+                Some(Source::Io { interest, .. }) => match dir {
+                    Dir::Read => interest.read,
+                    Dir::Write => interest.write,
+                    Dir::Error => interest.error,
+                },
+                _ => {
+                    self.cycle.delivery = None;
+                    break;
+                }
+            };
+            if on {
+                return Some(Event::Io { token, dir });
+            }
+        }
+        None
+    }
+}
+
+/// What a ready descriptor is, looked up once.
+enum Kind {
+    Gone,
+    Io(Plan),
+    Waker,
+    Signals,
+    Child,
+}
+
+const EMPTY: crate::sys::epoll::Event = crate::sys::epoll::Event { events: 0, u64: 0 };
+/// The most events taken per wait.
+const MAX_BATCH: usize = 4096;
