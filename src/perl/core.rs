@@ -12,12 +12,13 @@ use crate::reactor::Reactor;
 use crate::registry::Token;
 use std::cell::{Cell, RefCell};
 use std::ptr;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// An I/O watcher's Perl side.  Each pointer holds one reference.
 pub struct IoWatch {
-    /// The Linux::Event::Watcher object (a reference to its array).
+    /// A reference to the Linux::Event::Watcher object.
     pub object: *mut SV,
-    /// The weak reference to the user's handle (element 2 of the object).
+    /// The weak reference to the user's handle: the object itself.
     pub fh: *mut SV,
     /// read, write, error callbacks (CVs; null when unset).
     pub cb: [*mut SV; 3],
@@ -81,6 +82,8 @@ impl Held {
 
 pub type Engine = Reactor<Held, *mut SV>;
 
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
 pub struct LoopCore {
     pub engine: RefCell<Engine>,
     /// Signal handlers by number.
@@ -93,8 +96,11 @@ pub struct LoopCore {
     /// loop's only while that handle is open (null before `waker`).
     pub waker_fh: Cell<*mut SV>,
     /// A weak reference to the loop object, shared by every object the loop
-    /// hands out (their slot 0).
+    /// hands out (their slot 0; watchers find it by `id`).
     pub owner_ref: *mut SV,
+    /// The loop's number in this process, which its watchers keep (see
+    /// `le_loop_lookup` in csrc/shim.c).
+    pub id: u64,
     /// True while run/run_once is on the stack.
     pub dispatching: Cell<bool>,
     /// The fork generation the loop was made in (see handle.rs).
@@ -112,6 +118,7 @@ impl LoopCore {
             on_wakeup: Cell::new(ptr::null_mut()),
             waker_fh: Cell::new(ptr::null_mut()),
             owner_ref: ptr::null_mut(),
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             dispatching: Cell::new(false),
             fork_generation: super::handle::fork_generation(),
             next_subscription: Cell::new(1),
@@ -173,6 +180,7 @@ impl LoopCore {
             on_wakeup,
             waker_fh,
             owner_ref,
+            id,
             ..
         } = *self;
         let mut engine = engine.into_inner();
@@ -191,6 +199,8 @@ impl LoopCore {
         }
         release(p, on_wakeup.get());
         release(p, waker_fh.get());
+        // SAFETY: the entry `init` made for this loop, if any.
+        unsafe { super::ffi::le_loop_unregister(p, id) };
         release(p, owner_ref);
     }
 }

@@ -35,6 +35,8 @@ fn init(a: Args) -> XsResult {
     let mut core = LoopCore::new()
         .map_err(|e| Failure::Croak(format!("cannot create the epoll instance: {e}")))?;
     core.owner_ref = weak(a.p, a.get(0));
+    // SAFETY: a live weak reference; the entry holds its own count.
+    unsafe { ffi::le_loop_register(a.p, core.id, core.owner_ref) };
     super::handle::track_forks();
     attach_loop(a.p, a.get(0), LoopHandle::new(core));
     ret_empty()
@@ -298,15 +300,18 @@ fn watch(a: Args) -> XsResult {
         return croak(format!("watch: fd {fd} {RESERVED}"));
     }
 
+    // SAFETY: a live reference to the handle; we own the new object.
+    let object = unsafe { ffi::le_new_watcher(p, WATCHER.as_ptr(), a.get(1), core.id) };
+    // SAFETY: `object` is a reference to the watcher, the weak handle reference.
+    let fh = unsafe { ffi::le_rv_target(object) };
     // An undefined data slot costs nothing: it stays empty until set.
-    let data = data_copy(p, a.get(6));
-    // SAFETY: plain constructor; its reference moves into the object.
-    let token_sv = unsafe { ffi::le_new_uv(p, 0) };
-    let mut items = [hold(core.owner_ref), token_sv, weak(p, a.get(1)), data];
-    let object = new_object(p, c"Linux::Event::Watcher", &mut items);
+    if defined(a.get(6)) {
+        // SAFETY: the new watcher; a copy of a live argument, no old value.
+        unsafe { ffi::le_watcher_set_data(p, fh, a.get(6)) };
+    }
     let w = IoWatch {
         object,
-        fh: hold(items[2]),
+        fh: hold(fh),
         cb: cb.map(hold),
         enabled: cb.map(|c| !c.is_null()),
     };
@@ -317,7 +322,9 @@ fn watch(a: Args) -> XsResult {
         oneshot,
     };
     let result = core.engine.borrow_mut().watch(fd, interest, Held::Io(w));
-    settle(p, core, result, object, token_sv, |error| match error {
+    // SAFETY: the watcher just made.
+    let set_token = |token| unsafe { ffi::le_watcher_set_token(fh, token) };
+    settle(p, core, result, object, set_token, |error| match error {
         WatchError::Reserved => format!("watch: fd {fd} {RESERVED}"),
         WatchError::NotPollable => format!(
             "watch: fd {fd} cannot be watched: epoll does not support this kind of file (a regular file or directory?)"
@@ -325,6 +332,9 @@ fn watch(a: Args) -> XsResult {
         WatchError::Os(e) => format!("watch: cannot watch fd {fd}: {e}"),
     })
 }
+
+/// The class of the watcher objects (see `le_new_watcher` in csrc/shim.c).
+pub const WATCHER: &std::ffi::CStr = c"Linux::Event::Watcher";
 
 const RESERVED: &str = "is reserved for the loop's own use (its waker, signal eventfd or a pidfd); \
      use $waker->on_wakeup to react to wakeups";
@@ -338,14 +348,13 @@ fn settle(
     core: &LoopCore,
     result: Result<(Token, Option<Held>), Refused<Held>>,
     object: *mut SV,
-    token_sv: *mut SV,
+    set_token: impl FnOnce(Token),
     message: impl FnOnce(WatchError) -> String,
 ) -> XsResult {
     let ret = mortal_ref(p, object);
     let (replaced, error) = match result {
         Ok((token, replaced)) => {
-            // SAFETY: the token slot of the object just made.
-            unsafe { ffi::le_set_uv(p, token_sv, token) };
+            set_token(token);
             (replaced, None)
         }
         Err(Refused {
@@ -557,7 +566,9 @@ fn pid(a: Args) -> XsResult {
         .engine
         .borrow_mut()
         .watch_child(pid, reap, Held::Child(sub));
-    settle(p, core, result, object, token_sv, |error| match error {
+    // SAFETY: the token slot of the object just made.
+    let set_token = |token| unsafe { ffi::le_set_uv(p, token_sv, token) };
+    settle(p, core, result, object, set_token, |error| match error {
         WatchError::Os(e) if e.raw_os_error() == Some(libc::ESRCH) => {
             format!("pid: no such process {pid}")
         }

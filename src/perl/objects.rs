@@ -1,14 +1,14 @@
-//! The small Perl objects the loop hands out (watchers, subscriptions):
-//! blessed arrays whose slot 0 is a weak reference to their loop.
+//! The small Perl objects the loop hands out (subscriptions, timer guards):
+//! blessed arrays whose slot 0 is a weak reference to their loop.  (Watchers
+//! are single scalars: see watcher_xs.rs.)
 
 use super::ffi::{self, Interp, SV};
 use super::handle::{LoopHandle, loop_handle};
-use super::xs::{Failure, croak};
 use std::ffi::CStr;
 
 /// Slot 0 of every object: weak reference to the loop.
 pub const LOOP: i32 = 0;
-/// Slot 1: the engine token (watcher), or the key (signal number, pid).
+/// Slot 1: the key (signal numbers, pid, timer id).
 pub const KEY: i32 = 1;
 
 /// A new blessed array holding `items` (their references move into it);
@@ -50,19 +50,6 @@ pub fn mortal_copy(p: *mut Interp, sv: *mut SV) -> *mut SV {
 pub fn isa(p: *mut Interp, sv: *mut SV, class: &CStr) -> bool {
     // SAFETY: the shim handles any SV.
     !sv.is_null() && unsafe { ffi::le_isa(p, sv, class.as_ptr()) } != 0
-}
-
-/// Checks the invocant's class and returns it with the key slot as an integer.
-pub fn invocant(p: *mut Interp, obj: *mut SV, class: &CStr) -> Result<(*mut SV, u64), Failure> {
-    let key = if is_object(p, obj, class) {
-        super::xs::classify(p, field(obj, KEY))
-    } else {
-        super::xs::Num::NotNumber
-    };
-    match key {
-        super::xs::Num::UInt(k) => Ok((obj, k)),
-        _ => croak(format!("not a {} object", class.to_string_lossy())),
-    }
 }
 
 /// Whether `sv` is a reference to an object of `class` (not a class name).

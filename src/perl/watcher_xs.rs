@@ -1,22 +1,39 @@
-//! XSUBs of Linux::Event::Watcher.  A watcher object is a blessed array
-//! [weak loop, token, weak handle, data]; its callbacks and switches live in
+//! XSUBs of Linux::Event::Watcher.  A watcher object is one blessed
+//! scalar: the weak reference to the user's handle, which also holds the
+//! engine token and its loop's id, and the user's data in a magic (see
+//! `le_new_watcher` in csrc/shim.c).  Its callbacks and switches live in
 //! the engine under the token, so a replaced or cancelled watcher simply
 //! finds nothing there any more.
 
 use super::core::{Held, IoWatch, LoopCore, READ, WRITE};
 use super::ffi::{self, SV};
-use super::objects::{field, invocant, mortal_copy, mortal_ref, owner};
+use super::handle::{LoopHandle, loop_handle};
+use super::loop_xs::WATCHER;
+use super::objects::{mortal_copy, mortal_ref};
 use super::xs::*;
 use crate::interest::Interest;
 use crate::reactor::Source;
 use crate::registry::{Token, token_fd};
 
-const FH: i32 = 2;
-const DATA: i32 = 3;
-const CLASS: &std::ffi::CStr = c"Linux::Event::Watcher";
+/// The invocant's watcher scalar, its token and its loop's id.
+fn this(a: Args) -> Result<(*mut SV, Token, u64), Failure> {
+    let (mut token, mut loop_id) = (0, 0);
+    // SAFETY: the shim checks what the argument is before reading it.
+    let w = unsafe { ffi::le_watcher(a.p, a.get(0), WATCHER.as_ptr(), &mut token, &mut loop_id) };
+    if w.is_null() {
+        return croak("not a Linux::Event::Watcher object");
+    }
+    Ok((w, token, loop_id))
+}
 
-fn this(a: Args) -> Result<(*mut SV, Token), Failure> {
-    invocant(a.p, a.get(0), CLASS)
+/// The loop `loop_id`, or None once it is gone.
+fn owner<'a>(a: Args, loop_id: u64) -> Option<&'a LoopHandle> {
+    // SAFETY: reads this interpreter's table of loops.
+    let l = unsafe { ffi::le_loop_lookup(a.p, loop_id) };
+    if l.is_null() {
+        return None;
+    }
+    loop_handle(l).ok()
 }
 
 /// Whether the watcher is registered (Some) and its handle still has its fd
@@ -36,8 +53,10 @@ fn handle_open(a: Args, core: &LoopCore, token: Token) -> Option<bool> {
 /// Reads the watcher's engine state; None when it is inactive (its handle
 /// closed or dropped included) or its loop is gone.
 fn read<T>(a: Args, f: impl FnOnce(&IoWatch, &Interest) -> T) -> Result<Option<T>, Failure> {
-    let (obj, token) = this(a)?;
-    let Some(h) = owner(obj) else { return Ok(None) };
+    let (_, token, loop_id) = this(a)?;
+    let Some(h) = owner(a, loop_id) else {
+        return Ok(None);
+    };
     let core = h.core_to_read()?;
     if handle_open(a, core, token) != Some(true) {
         return Ok(None);
@@ -62,8 +81,10 @@ fn update(
     rearm: bool,
     f: impl FnOnce(&mut IoWatch, &mut Interest) -> *mut SV,
 ) -> Result<(), Failure> {
-    let (obj, token) = this(a)?;
-    let Some(h) = owner(obj) else { return Ok(()) };
+    let (_, token, loop_id) = this(a)?;
+    let Some(h) = owner(a, loop_id) else {
+        return Ok(());
+    };
     let core: &LoopCore = h.core()?;
     match handle_open(a, core, token) {
         None => return Ok(()),
@@ -100,33 +121,36 @@ fn update(
 
 fn loop_(a: Args) -> XsResult {
     a.expect(1, 1, "$watcher->loop")?;
-    let (obj, _) = this(a)?;
-    Ok(mortal_copy(a.p, field(obj, super::objects::LOOP)))
+    let (_, _, loop_id) = this(a)?;
+    // SAFETY: reads this interpreter's table of loops.
+    Ok(mortal_copy(a.p, unsafe { ffi::le_loop_lookup(a.p, loop_id) }))
 }
 xsub!(xs_loop, loop_);
 
 fn fh(a: Args) -> XsResult {
     a.expect(1, 1, "$watcher->fh")?;
-    let (obj, _) = this(a)?;
-    Ok(mortal_copy(a.p, field(obj, FH)))
+    let (w, _, _) = this(a)?;
+    // A copy of the watcher's weak reference is a strong one (or undef).
+    Ok(mortal_copy(a.p, w))
 }
 xsub!(xs_fh, fh);
 
 fn fd(a: Args) -> XsResult {
     a.expect(1, 1, "$watcher->fd")?;
-    let (_, token) = this(a)?;
+    let (_, token, _) = this(a)?;
     ret_iv(a.p, token_fd(token).into())
 }
 xsub!(xs_fd, fd);
 
 fn data(a: Args) -> XsResult {
     a.expect(1, 2, "$watcher->data or $watcher->data($new)")?;
-    let (obj, _) = this(a)?;
+    let (w, _, _) = this(a)?;
     if a.items == 2 {
-        // SAFETY: the object's own data slot and a live argument.
-        unsafe { ffi::le_object_set(a.p, obj, DATA, a.get(1)) };
+        // SAFETY: the watcher scalar and a live argument.
+        unsafe { ffi::le_watcher_set_data(a.p, w, a.get(1)) };
     }
-    Ok(mortal_copy(a.p, field(obj, DATA)))
+    // SAFETY: the watcher scalar.
+    Ok(mortal_copy(a.p, unsafe { ffi::le_watcher_data(w) }))
 }
 xsub!(xs_data, data);
 
@@ -206,8 +230,8 @@ xsub!(xs_is_active, is_active);
 
 fn cancel(a: Args) -> XsResult {
     a.expect(1, 1, "$watcher->cancel")?;
-    let (obj, token) = this(a)?;
-    let Some(h) = owner(obj) else {
+    let (_, token, loop_id) = this(a)?;
+    let Some(h) = owner(a, loop_id) else {
         return ret_bit(a.p, false);
     };
     ret_bit(a.p, h.core()?.unwatch(a.p, token))
