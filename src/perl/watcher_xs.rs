@@ -123,7 +123,9 @@ fn loop_(a: Args) -> XsResult {
     a.expect(1, 1, "$watcher->loop")?;
     let (_, _, loop_id) = this(a)?;
     // SAFETY: reads this interpreter's table of loops.
-    Ok(mortal_copy(a.p, unsafe { ffi::le_loop_lookup(a.p, loop_id) }))
+    Ok(mortal_copy(a.p, unsafe {
+        ffi::le_loop_lookup(a.p, loop_id)
+    }))
 }
 xsub!(xs_loop, loop_);
 
