@@ -264,6 +264,9 @@ int le_handle_fd(LE_pTHX_ SV *ref) {
  */
 static MGVTBL le_data_vtbl;   /* all NULL: marks the data magic */
 
+/* The body's slots, read and written directly: the SvIVX/SvIV_set macros
+ * would also do, but a reference is not what they are meant for. */
+#define LE_W_TOKEN(w) (((XPVMG *)SvANY(w))->xiv_u.xivu_iv)
 #define LE_W_ID(w) (((XPVMG *)SvANY(w))->xnv_u)
 
 /* A new watcher on the handle `fh_ref` refers to, for loop `loop_id`, with
@@ -274,7 +277,7 @@ SV *le_new_watcher(LE_pTHX_ const char *class, SV *fh_ref, U64 loop_id) {
     sv_rvweaken(w);
     rv = newRV_noinc(w);
     sv_bless(rv, gv_stashpv(class, GV_ADD));   /* upgrades w to a PVMG */
-    SvIV_set(w, 0);
+    LE_W_TOKEN(w) = 0;
     Copy(&loop_id, &LE_W_ID(w), 1, U64);
     return rv;
 }
@@ -288,12 +291,12 @@ SV *le_watcher(LE_pTHX_ SV *rv, const char *class, U64 *token, U64 *loop_id) {
     w = SvRV(rv);
     if (SvTYPE(w) != SVt_PVMG || !SvOBJECT(w) || !sv_derived_from(rv, class))
         return NULL;
-    *token = (U64)SvIVX(w);
+    *token = (U64)LE_W_TOKEN(w);
     Copy(&LE_W_ID(w), loop_id, 1, U64);
     return w;
 }
 
-void le_watcher_set_token(SV *w, U64 token) { SvIV_set(w, (IV)token); }
+void le_watcher_set_token(SV *w, U64 token) { LE_W_TOKEN(w) = (IV)token; }
 
 /* The watcher's data, or NULL when never set. */
 SV *le_watcher_data(SV *w) {
