@@ -262,10 +262,10 @@ SV *le_new_weak(LE_pTHX_ SV *rv) {
 }
 
 /* A blessed array reference holding `items` (their references move into
- * it): the Perl side of a watcher or subscription, small and cheap to clone
- * into threads.  A NULL item stays an empty slot (it reads as undef), and
- * trailing ones are not allocated at all: the array is made exactly as long
- * as its last item (a watcher's unset data slot costs nothing until set). */
+ * it): the Perl side of a subscription or timer guard, small and cheap to
+ * clone into threads.  A NULL item stays an empty slot (it reads as undef),
+ * and trailing ones are not allocated at all: the array is made exactly as
+ * long as its last item. */
 SV *le_new_object(LE_pTHX_ const char *class, SV **items, I32 n) {
     AV *av;
     I32 i;
@@ -282,18 +282,6 @@ SV *le_new_object(LE_pTHX_ const char *class, SV **items, I32 n) {
         if (items[i])
             av_store(av, i, items[i]);
     return sv_bless(newRV_noinc((SV *)av), gv_stashpv(class, GV_ADD));
-}
-
-/* Stores a copy of `src` in element i of an object's array; the value it
- * replaces is dropped (le_drop), not freed here. */
-void le_object_set(LE_pTHX_ SV *rv, I32 i, SV *src) {
-    AV *av = (AV *)SvRV(rv);
-    SV *old = AvFILLp(av) >= i ? AvARRAY(av)[i] : NULL;
-    if (old)
-        SvREFCNT_inc_simple_void_NN(old);    /* av_store's free is not the last */
-    av_store(av, i, newSVsv_nomg(src));
-    if (old)
-        le_drop(old);
 }
 
 /* Element i of the array behind an object reference, or NULL. */
@@ -360,6 +348,104 @@ int le_handle_fd(LE_pTHX_ SV *ref, int *fd) {
     status = le_fileno(aTHX_ IoIFP(io), &n);
     *fd = (int)n;
     return status;
+}
+
+/* ---- watcher objects ------------------------------------------------------ */
+
+/*
+ * A Linux::Event::Watcher is one scalar, W: the weak reference to the
+ * user's handle, blessed (which makes it a PVMG).  That is the cheapest
+ * object that can hold what a watcher must: a reference that does not keep
+ * the handle alive and that perl clears when the handle goes.  W's value is
+ * the reference; its body's integer and number slots, unused by a
+ * reference, hold the engine token and the loop's id (see le_loop_*),
+ * written without IOK/NOK flags, so perl never reads them as W's value, and
+ * copied with the body when perl clones W into a thread.  The user's data,
+ * when there is any, is the object of an ext magic on W (perl counts,
+ * clones and frees it).  The references handed out point to W.
+ */
+static MGVTBL le_data_vtbl;   /* all NULL: marks the data magic */
+
+/* The body's slots, read and written directly: the SvIVX/SvIV_set macros
+ * would also do, but a reference is not what they are meant for. */
+#define LE_W_TOKEN(w) (((XPVMG *)SvANY(w))->xiv_u.xivu_iv)
+#define LE_W_ID(w) (((XPVMG *)SvANY(w))->xnv_u)
+
+/* A new watcher on the handle `fh_ref` refers to, for loop `loop_id`, with
+ * token 0; returns an owned reference to it. */
+SV *le_new_watcher(LE_pTHX_ const char *class, SV *fh_ref, U64 loop_id) {
+    SV *w = newSVsv_nomg(fh_ref);
+    SV *rv;
+    sv_rvweaken(w);
+    rv = newRV_noinc(w);
+    sv_bless(rv, gv_stashpv(class, GV_ADD));   /* upgrades w to a PVMG */
+    LE_W_TOKEN(w) = 0;
+    Copy(&loop_id, &LE_W_ID(w), 1, U64);
+    return rv;
+}
+
+/* W behind a watcher reference (an object of `class` that is one scalar),
+ * with its token and loop id; NULL for anything else. */
+SV *le_watcher(LE_pTHX_ SV *rv, const char *class, U64 *token, U64 *loop_id) {
+    SV *w;
+    if (!rv || !SvROK(rv))
+        return NULL;
+    w = SvRV(rv);
+    if (SvTYPE(w) != SVt_PVMG || !SvOBJECT(w) || !sv_derived_from(rv, class))
+        return NULL;
+    *token = (U64)LE_W_TOKEN(w);
+    Copy(&LE_W_ID(w), loop_id, 1, U64);
+    return w;
+}
+
+void le_watcher_set_token(SV *w, U64 token) { LE_W_TOKEN(w) = (IV)token; }
+
+/* The watcher's data, or NULL when never set. */
+SV *le_watcher_data(SV *w) {
+    MAGIC *mg = SvMAGICAL(w) ? mg_findext(w, PERL_MAGIC_ext, &le_data_vtbl) : NULL;
+    return mg ? mg->mg_obj : NULL;
+}
+
+/* Sets the watcher's data to a copy of `src`; the old value is dropped
+ * (le_drop: its DESTROY, if any, runs after the glue). */
+void le_watcher_set_data(LE_pTHX_ SV *w, SV *src) {
+    SV *copy = newSVsv_nomg(src);
+    MAGIC *mg = SvMAGICAL(w) ? mg_findext(w, PERL_MAGIC_ext, &le_data_vtbl) : NULL;
+    if (mg) {
+        SV *old = mg->mg_obj;
+        mg->mg_obj = copy;
+        le_drop(old);
+    } else {
+        sv_magicext(w, copy, PERL_MAGIC_ext, &le_data_vtbl, NULL, 0);
+        SvREFCNT_dec(copy);              /* the magic holds its own count */
+    }
+}
+
+/*
+ * The loops of this interpreter by id, for the watchers, which keep a loop's
+ * id instead of a reference: PL_modglobal{"LE:loop" . id} is the loop's
+ * shared weak reference.  Perl clones PL_modglobal into a new thread, where
+ * the entry refers to the thread's copy of the loop.
+ */
+#define LE_LOOP_KEY(key, id) \
+    char key[7 + sizeof(U64)]; Copy("LE:loop", key, 7, char); Copy(&(id), key + 7, 1, U64)
+
+void le_loop_register(LE_pTHX_ U64 id, SV *weak_loop) {
+    LE_LOOP_KEY(key, id);
+    (void)hv_store(PL_modglobal, key, sizeof key, SvREFCNT_inc_simple_NN(weak_loop), 0);
+}
+
+void le_loop_unregister(LE_pTHX_ U64 id) {
+    LE_LOOP_KEY(key, id);
+    (void)hv_delete(PL_modglobal, key, sizeof key, G_DISCARD);
+}
+
+/* The weak reference to loop `id`, or NULL. */
+SV *le_loop_lookup(LE_pTHX_ U64 id) {
+    SV **svp;
+    LE_LOOP_KEY(key, id);
+    svp = hv_fetch(PL_modglobal, key, sizeof key, 0);
+    return svp ? *svp : NULL;
 }
 
 /* ---- magic: Rust state attached to Perl objects ------------------------- */

@@ -318,6 +318,62 @@ subtest 'is_active and cancel' => sub {
     is($wt2->is_active, 1, '... and did not touch the new watcher');
 };
 
+subtest 'fh, fd, data and loop stay readable on an inactive watcher' => sub {
+    my $loop = Linux::Event->new;
+    my ($r, $w) = new_pipe();
+    my $fd   = fileno($r);
+    my $data = { k => 'v' };
+    my $wt = $loop->watch($r, read => sub ($l, $fh, $wt) { }, data => $data);
+    ok($wt->cancel, 'cancelled');
+    same_ref($wt->fh, $r, 'after cancel: fh is the handle');
+    is($wt->fd, $fd, '... fd its descriptor');
+    same_ref($wt->data, $data, '... data the value given to watch');
+    same_ref($wt->loop, $loop, '... loop the loop');
+    $wt->data('later');
+    is($wt->data, 'later', '... and data can still be set');
+
+    my $old = $loop->watch($r, read => sub ($l, $fh, $wt) { }, data => 'old');
+    my $new = $loop->watch($r, read => sub ($l, $fh, $wt) { }, data => 'new');
+    is($old->is_active, 0, 'a replaced watcher is inactive');
+    same_ref($old->fh, $r, '... its fh is the handle');
+    is($old->data, 'old', '... it keeps its own data');
+    is($new->data, 'new', '... and its replacement has its own');
+
+    undef $r;
+    is($new->fh, undef, 'the handle dropped: fh is undef (the watcher did not keep it)');
+    is($new->fd, $fd, '... fd is still the number it had');
+    is($new->data, 'new', '... data is still there');
+    is($new->is_active, 0, '... and the watcher is inactive');
+
+    my ($r2, $w2) = new_pipe();
+    my $wt2 = $loop->watch($r2, read => sub ($l, $fh, $wt) { }, data => 'two');
+    undef $loop;
+    is($wt2->loop, undef, 'the loop gone: loop is undef');
+    same_ref($wt2->fh, $r2, '... fh is still the handle');
+    is($wt2->data, 'two', '... data is still there');
+    is($wt2->is_active, 0, '... the watcher is inactive');
+    ok(!$wt2->cancel, '... and cancel is false');
+};
+
+subtest 'a watcher lets go of its data when replaced and when freed' => sub {
+    my $loop = Linux::Event->new;
+    my ($r, $w) = new_pipe();
+    my $freed = 0;
+    my $wt = $loop->watch($r, read => sub ($l, $fh, $wt) { }, data => Counted->new(\$freed));
+    $wt->data(Counted->new(\$freed));
+    is($freed, 1, 'data($new) freed the old value');
+    $wt->cancel;
+    is($freed, 1, 'cancel keeps the data (the object still has it)');
+    undef $wt;
+    is($freed, 2, 'freeing the watcher object freed its data');
+    $loop->watch($r, read => sub ($l, $fh, $wt) { }, data => Counted->new(\$freed));
+    is($freed, 2, 'the loop keeps a watcher whose object was discarded, with its data');
+    ok($loop->unwatch($r), 'unwatch');
+    is($freed, 3, '... then its data is freed');
+};
+
+package Counted { sub new ($c, $n) { bless { n => $n }, $c } sub DESTROY ($s) { ${ $s->{n} }++ } }
+
 subtest 'unwatch' => sub {
     my $loop = Linux::Event->new;
     my ($r, $w) = new_pipe();

@@ -157,6 +157,16 @@ sub parent_intact ($name) {
     parent_intact('after a joined thread');
 }
 
+# The watcher's accessors answer in a thread, from the thread's own copies.
+{
+    my @got = threads->create({ context => 'list' }, sub {
+        (fileno($watcher->fh) // -1, $watcher->fd, $watcher->data->{name}, $watcher->loop == $loop ? 1 : 0);
+    })->join;
+    is_deeply \@got, [fileno($x), fileno($x), 'parent', 1],
+        'in a thread, a watcher\'s fh, fd, data and loop are the thread\'s copies';
+    parent_intact('after reading the watcher in a thread');
+}
+
 # ---------------------------------------------------------------------------
 # Detached; the parent waits for it to finish (and its interpreter to go).
 # ---------------------------------------------------------------------------

@@ -12,12 +12,13 @@ use crate::engine::interest::Interest;
 use crate::engine::registry::{Token, token_fd};
 use crate::engine::{Dir, Engine, MAX_SIGNAL};
 use std::cell::{Cell, RefCell};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// An I/O watcher's Perl side.
 pub struct IoWatch {
     /// The Linux::Event::Watcher object (a reference to its array).
     pub object: Owned,
-    /// The weak reference to the user's handle (the object's FH slot).
+    /// The weak reference to the user's handle: the object's own scalar.
     pub fh: Owned,
     /// read, write, error callbacks (CVs), by `Dir`.
     pub cb: [Option<Owned>; 3],
@@ -64,6 +65,8 @@ pub enum Payload {
 
 pub type PerlEngine = Engine<Payload, Owned>;
 
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
 pub struct LoopCore {
     pub engine: RefCell<PerlEngine>,
     /// Signal handlers by number.
@@ -75,6 +78,9 @@ pub struct LoopCore {
     /// A weak reference to the loop object, shared by every object the loop
     /// hands out (their slot 0).
     pub owner_ref: Owned,
+    /// The loop's number in this process, which its watchers keep (see
+    /// `objects::register_loop`).
+    pub id: u64,
     /// True while run/run_once is on the stack.
     pub dispatching: Cell<bool>,
     /// The fork generation the loop was made in (see handle.rs).
@@ -90,6 +96,7 @@ impl LoopCore {
             on_wakeup: RefCell::new(None),
             waker_fh: RefCell::new(None),
             owner_ref,
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             dispatching: Cell::new(false),
             fork_generation: super::handle::fork_generation(),
             next_subscription: Cell::new(1),
@@ -139,19 +146,21 @@ impl LoopCore {
 
     /// Tears the loop down.  During global destruction the Perl values may
     /// already be gone, so they are abandoned, not touched.
-    pub fn teardown(self: Box<Self>, exiting: bool) {
+    pub fn teardown(self: Box<Self>, perl: Perl, exiting: bool) {
         let LoopCore {
             engine,
             signals,
             on_wakeup,
             waker_fh,
             owner_ref,
+            id,
             ..
         } = *self;
         let mut engine = engine.into_inner();
         let (payloads, timers) = engine.drain_payloads();
         drop(engine); // gives its signals back
         if !exiting {
+            super::objects::unregister_loop(perl, id);
             return;
         }
         for p in payloads {

@@ -73,9 +73,28 @@ unsafe extern "C" {
         n: i32,
     ) -> *mut SV;
     pub fn le_object_field(rv: *mut SV, i: i32) -> *mut SV;
-    pub fn le_object_set(p: *mut Interp, rv: *mut SV, i: i32, src: *mut SV);
     pub fn le_isa(p: *mut Interp, sv: *mut SV, class: *const c_char) -> c_int;
     pub fn le_handle_fd(p: *mut Interp, rv: *mut SV, fd: *mut c_int) -> c_int;
+
+    pub fn le_new_watcher(
+        p: *mut Interp,
+        class: *const c_char,
+        fh_ref: *mut SV,
+        loop_id: u64,
+    ) -> *mut SV;
+    pub fn le_watcher(
+        p: *mut Interp,
+        rv: *mut SV,
+        class: *const c_char,
+        token: *mut u64,
+        loop_id: *mut u64,
+    ) -> *mut SV;
+    pub fn le_watcher_set_token(w: *mut SV, token: u64);
+    pub fn le_watcher_data(w: *mut SV) -> *mut SV;
+    pub fn le_watcher_set_data(p: *mut Interp, w: *mut SV, src: *mut SV);
+    pub fn le_loop_register(p: *mut Interp, id: u64, weak_loop: *mut SV);
+    pub fn le_loop_unregister(p: *mut Interp, id: u64);
+    pub fn le_loop_lookup(p: *mut Interp, id: u64) -> *mut SV;
 
     pub fn le_attach(p: *mut Interp, rv: *mut SV, kind: c_int, ptr: *mut c_void);
     pub fn le_fetch(rv: *mut SV, kind: c_int) -> *mut c_void;

@@ -188,7 +188,8 @@ pub unsafe extern "C" fn le_rs_free(p: *mut Interp, kind: i32, ptr: *mut c_void)
         if let Some(core) = handle.core.take() {
             // SAFETY: the shim answers from the interpreter's phase.
             let exiting = unsafe { ffi::le_global_destruct(p) } != 0;
-            core.teardown(exiting);
+            // SAFETY: perl frees the object in its live interpreter `p`.
+            core.teardown(unsafe { Perl::new(p) }, exiting);
         }
     } else {
         // SAFETY: made by Box::into_raw in attach_waker or le_rs_dup.

@@ -7,8 +7,8 @@ use super::dispatch::cycle;
 use super::ffi::{self, Interp, SV};
 use super::handle::{LoopHandle, WakerHandle, attach_loop, attach_waker, handle_fd, loop_handle};
 use super::objects::{
-    field, kept_copy, mortal_ref, new_object, new_uv, pid_sub, signal_sub, timer_guard, watcher,
-    weak,
+    field, kept_copy, mortal_ref, new_object, new_uv, new_watcher, pid_sub, register_loop,
+    signal_sub, timer_guard, watcher_of, weak,
 };
 use super::owned::{Owned, ptr_of};
 use super::xs::*;
@@ -37,6 +37,7 @@ fn init(a: Args) -> XsResult {
     a.expect(1, 1, "Linux::Event::Loop::_init($self)")?;
     let core = LoopCore::new(weak(a.perl, a.get(0)))
         .map_err(|e| Failure::Croak(format!("cannot create the epoll instance: {e}")))?;
+    register_loop(a.perl, core.id, core.owner_ref.as_ptr());
     super::handle::track_forks();
     attach_loop(a.perl, a.get(0), LoopHandle::new(core));
     ret_empty()
@@ -306,18 +307,13 @@ fn watch(a: Args) -> XsResult {
     }
     let (_, core) = owner_core(a)?;
 
-    let token_sv = new_uv(perl, 0);
-    let token_raw = token_sv.as_ptr();
-    let fh = weak(perl, a.get(1));
-    let fh_held = Owned::hold(perl, fh.as_ptr()).expect("a new SV");
-    let items = [
-        Owned::hold(perl, core.owner_ref.as_ptr()),
-        Some(token_sv),
-        Some(fh),
-        kept_copy(perl, a.get(6)),
-    ];
-    let object = new_object(perl, watcher::CLASS, items);
+    let object = new_watcher(perl, a.get(1), core.id);
     let ret = mortal_ref(perl, object.as_ptr());
+    let this = watcher_of(perl, object.as_ptr())?;
+    if defined(a.get(6)) {
+        this.set_data(perl, a.get(6));
+    }
+    let fh_held = Owned::hold(perl, this.w).expect("the watcher's scalar");
     let w = IoWatch {
         object,
         fh: fh_held,
@@ -339,8 +335,7 @@ fn watch(a: Args) -> XsResult {
             WatchError::Os(e) => format!("watch: cannot watch fd {fd}: {e}"),
         })
     })?;
-    // SAFETY: the token slot of the object just made (the object holds it).
-    unsafe { ffi::le_set_uv(perl.raw(), token_raw, token) };
+    this.set_token(perl, token);
     Ok(ret)
 }
 xsub!(xs_watch, watch);

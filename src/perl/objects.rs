@@ -1,6 +1,6 @@
-//! The small Perl objects the loop hands out (watchers, subscriptions,
-//! timer guards): blessed arrays whose slot 0 is a weak reference to their
-//! loop.  Their slot layouts are all here.
+//! The small Perl objects the loop hands out: subscriptions and timer
+//! guards are blessed arrays whose slot 0 is a weak reference to their
+//! loop, watchers one blessed scalar.  Their layouts are all here.
 
 use super::ffi::{self, SV};
 use super::handle::{LoopHandle, loop_handle};
@@ -12,12 +12,13 @@ use std::ffi::CStr;
 /// by every object of that loop).
 pub const LOOP: i32 = 0;
 
-/// Linux::Event::Watcher: [loop, token, weak handle, data].
+/// Linux::Event::Watcher is not an array but one scalar, W: the weak
+/// reference to the user's handle, blessed; W's body holds the engine
+/// token and its loop's id, and the user's data is the object of a magic on
+/// W (see "watcher objects" in csrc/shim.c).  The cheapest object that can
+/// hold what a watcher must.
 pub mod watcher {
     pub const CLASS: &std::ffi::CStr = c"Linux::Event::Watcher";
-    pub const TOKEN: i32 = 1;
-    pub const FH: i32 = 2;
-    pub const DATA: i32 = 3;
 }
 
 /// Linux::Event::Signal::Subscription: [loop, [signal numbers], id].
@@ -122,4 +123,95 @@ pub fn owner<'i>(perl: Perl<'i>, obj: *mut SV) -> Option<&'i LoopHandle> {
         return None;
     }
     loop_handle(perl, l).ok()
+}
+
+// ---- watchers ----------------------------------------------------------------
+
+/// A new watcher for loop `loop_id` on the handle `fh_ref` refers to, with
+/// token 0; returns the reference to it.
+pub fn new_watcher(perl: Perl, fh_ref: *mut SV, loop_id: u64) -> Owned {
+    // SAFETY: a live reference to the handle; the new reference is ours.
+    let rv = unsafe { ffi::le_new_watcher(perl.raw(), watcher::CLASS.as_ptr(), fh_ref, loop_id) };
+    // SAFETY: as above.
+    unsafe { Owned::take(rv) }.expect("a new SV")
+}
+
+/// A watcher object: W (also the weak reference to the handle), its token
+/// and its loop's id.
+#[derive(Clone, Copy)]
+pub struct Watcher {
+    pub w: *mut SV,
+    pub token: u64,
+    pub loop_id: u64,
+}
+
+/// The watcher behind `rv`, or an error for anything else.
+pub fn watcher_of(perl: Perl, rv: *mut SV) -> Result<Watcher, Failure> {
+    let (mut token, mut loop_id) = (0, 0);
+    // SAFETY: the shim checks what the argument is before reading it.
+    let w = unsafe {
+        ffi::le_watcher(
+            perl.raw(),
+            rv,
+            watcher::CLASS.as_ptr(),
+            &mut token,
+            &mut loop_id,
+        )
+    };
+    if w.is_null() {
+        return croak("not a Linux::Event::Watcher object");
+    }
+    Ok(Watcher { w, token, loop_id })
+}
+
+impl Watcher {
+    pub fn set_token(&self, _perl: Perl, token: u64) {
+        // SAFETY: `w` is a watcher's scalar (made by new_watcher).
+        unsafe { ffi::le_watcher_set_token(self.w, token) }
+    }
+
+    /// The user's data, or null when never set.
+    pub fn data(&self, _perl: Perl) -> *mut SV {
+        // SAFETY: as above.
+        unsafe { ffi::le_watcher_data(self.w) }
+    }
+
+    /// Sets the data to a copy of `src` (the old value is dropped).
+    pub fn set_data(&self, perl: Perl, src: *mut SV) {
+        // SAFETY: as above; `src` is live.
+        unsafe { ffi::le_watcher_set_data(perl.raw(), self.w, src) }
+    }
+
+    /// The weak reference to its loop, or null once the loop is gone.
+    pub fn loop_ref(&self, perl: Perl) -> *mut SV {
+        loop_by_id(perl, self.loop_id)
+    }
+
+    /// Its loop, or None once the loop is gone.
+    pub fn owner<'i>(&self, perl: Perl<'i>) -> Option<&'i LoopHandle> {
+        let l = self.loop_ref(perl);
+        if l.is_null() {
+            return None;
+        }
+        loop_handle(perl, l).ok()
+    }
+}
+
+/// Watchers keep their loop's id, not a reference: this interpreter's table
+/// maps ids to the loops' shared weak references (perl clones it, with the
+/// loops, into a new thread).
+pub fn register_loop(perl: Perl, id: u64, weak_loop: *mut SV) {
+    // SAFETY: a live weak reference; the table takes its own count.
+    unsafe { ffi::le_loop_register(perl.raw(), id, weak_loop) }
+}
+
+pub fn unregister_loop(perl: Perl, id: u64) {
+    // SAFETY: removes this interpreter's entry, if any (frees a weak
+    // reference: no Perl code).
+    unsafe { ffi::le_loop_unregister(perl.raw(), id) }
+}
+
+fn loop_by_id(perl: Perl, id: u64) -> *mut SV {
+    // SAFETY: reads this interpreter's table.
+    unsafe { ffi::le_loop_lookup(perl.raw(), id) }
 }

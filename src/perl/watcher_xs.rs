@@ -1,50 +1,41 @@
 //! XSUBs of Linux::Event::Watcher (see `objects::watcher` for the object);
-//! its callbacks and switches live in the engine under the token, so a
+//! its callbacks and switches live in the engine under its token, so a
 //! replaced or cancelled watcher simply finds nothing there any more.
 
-use super::core::{IoWatch, LoopCore, Payload};
+use super::core::{IoWatch, Payload};
 use super::ffi;
 use super::handle::handle_fd;
-use super::objects::{LOOP, field, invocant, mortal_copy, mortal_ref, owner, watcher};
+use super::objects::{Watcher, mortal_copy, mortal_ref, watcher_of};
 use super::owned::Owned;
 use super::xs::*;
 use crate::engine::Dir;
 use crate::engine::interest::Interest;
-use crate::engine::registry::{Token, token_fd};
+use crate::engine::registry::token_fd;
 
 const DIRS: [Dir; 3] = [Dir::Read, Dir::Write, Dir::Error];
 
-fn token(a: Args) -> Result<Token, Failure> {
-    invocant(a.perl, a.get(0), watcher::CLASS, watcher::TOKEN)
+fn this(a: Args) -> Result<Watcher, Failure> {
+    watcher_of(a.perl, a.get(0))
 }
 
 /// Whether the watcher's handle still has the watcher's fd open, asked
 /// before the loop is held: a PerlIO layer may answer with Perl code.
-fn handle_open(a: Args, token: Token) -> Result<bool, Failure> {
-    let fh = field(a.perl, a.get(0), watcher::FH);
-    Ok(handle_fd(a.perl, fh)? == token_fd(token))
-}
-
-/// The loop of the invocant, for reading (allowed in a forked child), or
-/// None once the loop is gone.
-fn core_to_read<'i>(a: Args<'i>) -> Result<Option<&'i LoopCore>, Failure> {
-    match owner(a.perl, a.get(0)) {
-        Some(h) => h.core_to_read().map(Some),
-        None => Ok(None),
-    }
+fn handle_open(a: Args, w: Watcher) -> Result<bool, Failure> {
+    Ok(handle_fd(a.perl, w.w)? == token_fd(w.token))
 }
 
 /// Reads the watcher's engine state; None when it is inactive (its handle
 /// closed or dropped included) or its loop is gone.
 fn read<T>(a: Args, f: impl FnOnce(&IoWatch, &Interest) -> T) -> Result<Option<T>, Failure> {
-    let token = token(a)?;
-    if !handle_open(a, token)? {
+    let this = this(a)?;
+    if !handle_open(a, this)? {
         return Ok(None);
     }
-    let Some(core) = core_to_read(a)? else {
+    let Some(h) = this.owner(a.perl) else {
         return Ok(None);
     };
-    match core.engine.borrow().io(token) {
+    let core = h.core_to_read()?;
+    match core.engine.borrow().io(this.token) {
         Some((Payload::Io(w), interest)) => Ok(Some(f(w, interest))),
         _ => Ok(None),
     }
@@ -60,9 +51,10 @@ fn update(
     rearm: bool,
     f: impl FnOnce(&mut IoWatch, &mut Interest) -> Option<Owned>,
 ) -> Result<(), Failure> {
-    let token = token(a)?;
-    let open = handle_open(a, token)?;
-    let Some(h) = owner(a.perl, a.get(0)) else {
+    let this = this(a)?;
+    let token = this.token;
+    let open = handle_open(a, this)?;
+    let Some(h) = this.owner(a.perl) else {
         return Ok(());
     };
     let core = h.core()?;
@@ -89,34 +81,30 @@ fn update(
 
 fn loop_(a: Args) -> XsResult {
     a.expect(1, 1, "$watcher->loop")?;
-    token(a)?;
-    Ok(mortal_copy(a.perl, field(a.perl, a.get(0), LOOP)))
+    Ok(mortal_copy(a.perl, this(a)?.loop_ref(a.perl)))
 }
 xsub!(xs_loop, loop_);
 
+/// The handle (a strong reference, or undef once it is gone).
 fn fh(a: Args) -> XsResult {
     a.expect(1, 1, "$watcher->fh")?;
-    token(a)?;
-    Ok(mortal_copy(a.perl, field(a.perl, a.get(0), watcher::FH)))
+    Ok(mortal_copy(a.perl, this(a)?.w))
 }
 xsub!(xs_fh, fh);
 
 fn fd(a: Args) -> XsResult {
     a.expect(1, 1, "$watcher->fd")?;
-    ret_iv(a.perl, token_fd(token(a)?).into())
+    ret_iv(a.perl, token_fd(this(a)?.token).into())
 }
 xsub!(xs_fd, fd);
 
 fn data(a: Args) -> XsResult {
     a.expect(1, 2, "$watcher->data or $watcher->data($new)")?;
-    token(a)?;
-    let obj = a.get(0);
+    let this = this(a)?;
     if a.items == 2 {
-        // SAFETY: the object's own data slot and a live argument; the value
-        // it replaces is dropped, not freed here.
-        unsafe { ffi::le_object_set(a.perl.raw(), obj, watcher::DATA, a.get(1)) };
+        this.set_data(a.perl, a.get(1));
     }
-    Ok(mortal_copy(a.perl, field(a.perl, obj, watcher::DATA)))
+    Ok(mortal_copy(a.perl, this.data(a.perl)))
 }
 xsub!(xs_data, data);
 
@@ -197,11 +185,11 @@ xsub!(xs_is_active, is_active);
 
 fn cancel(a: Args) -> XsResult {
     a.expect(1, 1, "$watcher->cancel")?;
-    let token = token(a)?;
-    let Some(h) = owner(a.perl, a.get(0)) else {
+    let this = this(a)?;
+    let Some(h) = this.owner(a.perl) else {
         return ret_bit(a.perl, false);
     };
-    ret_bit(a.perl, h.core()?.unwatch(token))
+    ret_bit(a.perl, h.core()?.unwatch(this.token))
 }
 xsub!(xs_cancel, cancel);
 

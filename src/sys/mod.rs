@@ -38,12 +38,18 @@ pub fn dup_cloexec(fd: RawFd) -> io::Result<OwnedFd> {
 /// Which open file a descriptor refers to, as far as fstat(2) tells: the
 /// device and inode.  Pipes and sockets each have their own inode; files
 /// on the anonymous inode (eventfd, timerfd) all share one.
-pub type FileId = (u64, u64);
+///
+/// Folded into one word, since every I/O watcher keeps one: the device in
+/// the high half, the inode in the low half.  That is exact while both
+/// fit in 32 bits (every pipe, socket and eventfd, and the files of most
+/// file systems); beyond that two files may share an id, as two numbers
+/// that only a wrap-around could confuse.
+pub type FileId = u64;
 
 pub fn file_id(fd: RawFd) -> io::Result<FileId> {
     // SAFETY: zeroed stat is a valid out-buffer.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     // SAFETY: valid out-pointer; a bad fd gives EBADF.
     check(unsafe { libc::fstat(fd, &mut st) } as libc::c_long)?;
-    Ok((st.st_dev, st.st_ino))
+    Ok(st.st_dev.rotate_left(32) ^ st.st_ino)
 }

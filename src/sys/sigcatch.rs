@@ -60,7 +60,7 @@ static BOOKS: Locked<Books> = Locked {
     busy: AtomicBool::new(false),
     value: UnsafeCell::new(Books {
         used: [false; SLOTS],
-        file: [(0, 0); SLOTS],
+        file: [0; SLOTS],
         caught: [false; MAX_SIGNAL + 1],
         before: [const { Disposition::default_action() }; MAX_SIGNAL + 1],
     }),
