@@ -41,7 +41,7 @@ fn module_version() -> String {
 fn main() {
     let perl = std::env::var("PERL").unwrap_or_else(|_| "perl".to_string());
     println!("cargo:rerun-if-env-changed=PERL");
-    println!("cargo:rerun-if-changed=csrc/shim.c");
+    println!("cargo:rerun-if-changed=csrc");
     println!("cargo:rerun-if-changed=lib/Linux/Event.pm");
 
     println!("cargo::rustc-check-cfg=cfg(perl_multiplicity)");
@@ -59,7 +59,10 @@ fn main() {
 
     let core = format!("{}/CORE", perl_config(&perl, "archlibexp"));
     let mut build = cc::Build::new();
-    build.file("csrc/shim.c").include(&core).warnings(true);
+    build
+        .files(["csrc/shim.c", "csrc/ae_timer.c"])
+        .include(&core)
+        .warnings(true);
     // The boot handshake compares this with the version XSLoader passes, so
     // a stale Event.so is refused: one source of truth, the module's $VERSION.
     build.define("XS_VERSION", format!("\"{}\"", module_version()).as_str());

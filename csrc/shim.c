@@ -13,46 +13,13 @@
  * other function here runs no Perl code at all; references the glue gives
  * up go through le_drop, which frees nothing on the spot.
  */
-#define PERL_NO_GET_CONTEXT
-#include "EXTERN.h"
-#include "perl.h"
-#include "XSUB.h"
-#include "perliol.h"
-
-/*
- * The Rust side passes an interpreter pointer to every function here, on
- * every perl.  On a MULTIPLICITY perl (every threaded one) that is Perl's
- * own pTHX; on a perl without it (the default `sh Configure -des` build)
- * Perl's API takes no interpreter, so the parameter is there only to keep
- * one calling convention, and is unused.  build.rs tells us which shape the
- * Rust side was compiled for; a mismatch would corrupt every call.
- */
-#ifdef MULTIPLICITY
-#  define LE_pTHX pTHX
-#  define LE_pTHX_ pTHX_
-#  define LE_aTHX_ aTHX_
-#  if defined(LE_RUST_MULTIPLICITY) && !LE_RUST_MULTIPLICITY
-#    error "perl has MULTIPLICITY but build.rs compiled the Rust side without it"
-#  endif
-#else
-#  define LE_pTHX PerlInterpreter *le_no_interp PERL_UNUSED_DECL
-#  define LE_pTHX_ LE_pTHX,
-#  define LE_aTHX_ PL_curinterp,
-#  if defined(LE_RUST_MULTIPLICITY) && LE_RUST_MULTIPLICITY
-#    error "perl has no MULTIPLICITY but build.rs compiled the Rust side with it"
-#  endif
-#endif
+#include "shim.h"
 
 #ifndef MULTIPLICITY
 /* The interpreter, for XSUBs that perl calls without one: a perl without
  * MULTIPLICITY has exactly one. */
 PerlInterpreter *le_current_interp(void) { return PL_curinterp; }
 #endif
-
-/* What became of Perl code run under le_protect (see ffi.rs). */
-#define LE_OK 0
-#define LE_DIED 1
-#define LE_EXIT 2
 
 /* The longjmp codes of perl's JMPENV (cop.h): what `die` and `exit` use. */
 #define LE_JMP_EXIT 2
@@ -711,61 +678,6 @@ XS(le_xs_despatch) {
 }
 
 XSUBADDR_t le_despatch_xsub(void) { return le_xs_despatch; }
-
-/* ---- AE::timer for AnyEvent::Impl::LinuxEvent ----------------------------- */
-
-/* Where Linux::Event::Loop::_ae_bind keeps the loop of AE::timer: per
- * interpreter, and cloned with it into a new ithread. */
-#define LE_AE_LOOP "Linux::Event::ae_loop"
-
-/* In loop_xs.rs: a mortal guard of a new one-shot timer, or NULL where
- * $loop->after would croak.  Never croaks, never calls Perl code. */
-SV *le_rs_after_guard(LE_pTHX_ SV *loop, SV *secs, SV *cb);
-
-/*
- * AE::timer($after, $interval, $cb): a one-shot timer whose callback is a
- * code reference goes straight to the loop and returns the loop's timer
- * guard, with no Perl sub in between (EV's AnyEvent model calls EV the same
- * way).  Everything else (an interval, a callback that is an object,
- * arguments with get-magic, anything after would croak for) is handed, with
- * the same arguments, to AnyEvent::Impl::LinuxEvent::_timer_slow, which
- * croaks from the caller's line.  A die there unwinds C frames only.
- */
-XS(le_xs_ae_timer);
-XS(le_xs_ae_timer) {
-    dXSARGS;
-    SV **loop;
-    SV *guard = NULL;
-    CV *slow;
-    PERL_UNUSED_VAR(cv);
-    if (items == 3 && !SvGMAGICAL(ST(0)) && !SvGMAGICAL(ST(1)) && !SvGMAGICAL(ST(2))
-        && !SvTRUE_nomg(ST(1)) && (loop = hv_fetchs(PL_modglobal, LE_AE_LOOP, 0)) != NULL)
-        guard = le_rs_after_guard(LE_aTHX_ *loop, ST(0), ST(2));
-    if (guard) {
-        ST(0) = guard;
-        XSRETURN(1);
-    }
-    slow = get_cv("AnyEvent::Impl::LinuxEvent::_timer_slow", 0);
-    if (!slow)
-        croak("AE::timer: AnyEvent::Impl::LinuxEvent is not loaded");
-    PUSHMARK(MARK); /* the same arguments, still on the stack */
-    PUTBACK;
-    call_sv((SV *)slow, G_SCALAR); /* its one result lands in ST(0) */
-    XSRETURN(1);
-}
-
-/* Linux::Event::Loop::_ae_bind($loop): the loop of AE::timer. */
-XS(le_xs_ae_bind);
-XS(le_xs_ae_bind) {
-    dXSARGS;
-    if (items != 1)
-        croak_xs_usage(cv, "$loop");
-    (void)hv_stores(PL_modglobal, LE_AE_LOOP, newSVsv(ST(0)));
-    XSRETURN_EMPTY;
-}
-
-XSUBADDR_t le_ae_timer_xsub(void) { return le_xs_ae_timer; }
-XSUBADDR_t le_ae_bind_xsub(void) { return le_xs_ae_bind; }
 
 int le_signals_pending(LE_pTHX) { return PL_sig_pending != 0; }
 

@@ -352,26 +352,38 @@ for this perl and for this release of the modules: a stale or foreign
 F<Event.so> (an old build left in F<lib/auto> or in an install tree) is
 refused with Perl's usual C<object version ... does not match> message.
 
-=head1 HOW A DIE INSIDE A CALLBACK IS HANDLED
+=head1 PERL CODE THAT DIES OR EXITS
 
-A Perl C<die> (and an C<exit>) is a C<longjmp>, which must never cross a
-Rust stack frame that still owns something.  The engine calls every Perl
-callback (and Perl's deferred C<%SIG> handlers) through a small C function
-that pushes its own C<JMPENV> around the call.  A C<die> first unwinds
-Perl's stacks to the nearest enclosing C<eval> exactly as if the callback
-had been called from Perl (with no C<eval> at all, it ends the program as
-an uncaught C<die> does); its C<longjmp> then lands in that C function
-instead of crossing the engine.  The function records what happened and
-returns; the Rust code returns normally, dropping everything it holds, and
-only the outermost layer of the XSUB, holding raw pointers and nothing
-else, continues the C<longjmp> to where Perl was going.  What the engine
-held for the call is handed to Perl's mortal stack, so nothing is freed
-(and no C<DESTROY> runs) while Perl is between unwinding and resuming.
+Besides callbacks, the loop may run other Perl code on the way: a C<FETCH>
+of a tied argument, an overloaded C<bool> of an argument read as a truth
+value, the C<FILENO> of a PerlIO layer written in Perl (C<:via>) when it
+checks a watched handle, a C<DESTROY> of a value it lets go.  Whatever that
+code does:
 
-The loop state is made consistent before each callback, and the loop keeps
-itself alive with its own reference while it dispatches, so the exception
-leaves the loop ready to run again.  Because no C<eval> is wrapped around
-callbacks, C<$@> is left alone when they succeed.
+=over 4
+
+=item *
+
+A C<die> comes out of the method that was called (C<run>, C<run_once>,
+C<watch>, ...) unchanged: the same string, with its own file and line, or
+the same object.  An C<exit> exits, with C<END> blocks run.
+
+=item *
+
+The loop stays usable: it is never left "already running", and what was
+due and not yet dispatched is dispatched by the next cycle (see
+L<Linux::Event::Loop/ERRORS>).
+
+=item *
+
+The values the loop lets go (a cancelled timer's callback, a replaced
+watcher's callbacks, a watcher's old C<data>, everything a freed loop held)
+are freed when the statement that let them go ends; inside C<run>, at the
+end of the cycle.  Their C<DESTROY> runs then, outside the loop's own code,
+so a C<DESTROY> that dies gives Perl's usual C<(in cleanup)> warning, and
+one that frees the loop itself is safe.
+
+=back
 
 =head1 SEE ALSO
 

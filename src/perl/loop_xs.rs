@@ -97,7 +97,7 @@ xsub!(xs_run, run);
 fn run_once(a: Args) -> XsResult {
     a.expect(1, 2, "$loop->run_once($timeout_seconds = undef)")?;
     let limit = match a.get(1) {
-        t if !defined(t) => None,
+        t if !defined(a.perl, t) => None,
         t => {
             let s = seconds(a.perl, t, "run_once timeout")?;
             if s < 0.0 {
@@ -310,7 +310,7 @@ fn watch(a: Args) -> XsResult {
     let object = new_watcher(perl, a.get(1), core.id);
     let ret = mortal_ref(perl, object.as_ptr());
     let this = watcher_of(perl, object.as_ptr())?;
-    if defined(a.get(6)) {
+    if defined(perl, a.get(6)) {
         this.set_data(perl, a.get(6));
     }
     let fh_held = Owned::hold(perl, this.w).expect("the watcher's scalar");

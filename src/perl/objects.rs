@@ -84,7 +84,7 @@ pub fn mortal_copy(perl: Perl, sv: *mut SV) -> *mut SV {
 
 /// A copy of `sv` the loop keeps (None for undef: costs nothing).
 pub fn kept_copy(perl: Perl, sv: *mut SV) -> Option<Owned> {
-    if !super::xs::defined(sv) {
+    if !super::xs::defined(perl, sv) {
         return None;
     }
     // SAFETY: copies a live SV without its magic; the copy is ours.

@@ -295,7 +295,7 @@ pub fn code(perl: Perl, sv: *mut SV, what: &str) -> Result<*mut SV, Failure> {
 
 /// A CODE reference's CV, null for undef, or an error.
 pub fn code_or_undef(perl: Perl, sv: *mut SV, what: &str) -> Result<*mut SV, Failure> {
-    if !defined(sv) {
+    if !defined(perl, sv) {
         return Ok(ptr::null_mut());
     }
     code(perl, sv, what).map_err(|_| {
@@ -306,7 +306,7 @@ pub fn code_or_undef(perl: Perl, sv: *mut SV, what: &str) -> Result<*mut SV, Fai
     })
 }
 
-pub fn defined(sv: *mut SV) -> bool {
+pub fn defined(_perl: Perl, sv: *mut SV) -> bool {
     // SAFETY: the shim handles null.
     unsafe { ffi::le_ok(sv) != 0 }
 }
@@ -322,7 +322,7 @@ pub fn truthy(perl: Perl, sv: *mut SV) -> Result<bool, Failure> {
 
 /// A short description of a bad argument for error messages.
 pub fn describe(perl: Perl, sv: *mut SV) -> String {
-    if !defined(sv) {
+    if !defined(perl, sv) {
         return "undef".into();
     }
     // SAFETY: `sv` is defined and live.
