@@ -26,21 +26,33 @@ PerlInterpreter *le_current_interp(void) { return PL_curinterp; }
 #define LE_JMP_DIE 3
 
 /*
- * Runs body(ctx) catching `die` and `exit`: LE_OK, LE_DIED (perl has
- * unwound its own stacks to the nearest eval, with $@ set, and was on its
- * way there) or LE_EXIT.  With no JMPENV of ours, the longjmp would go
- * straight through the Rust frames below us.
+ * Runs STMT catching `die` and `exit`, and sets `status` to LE_OK, LE_DIED
+ * (perl has unwound its own stacks to the nearest eval, with $@ set, and
+ * was on its way there) or LE_EXIT.  With no JMPENV of ours, the longjmp
+ * would go straight through the Rust frames below us.  The one place the
+ * shim pushes a JMPENV: le_protect for most callers, and inline in the
+ * hottest one, le_call (a call through a function pointer there costs a
+ * tenth of a dispatch).
  */
+#define LE_PROTECTED(status, STMT)                                           \
+    do {                                                                     \
+        dJMPENV;                                                             \
+        int le_ret_;                                                         \
+        JMPENV_PUSH(le_ret_);                                                \
+        if (le_ret_ == 0) {                                                  \
+            STMT;                                                            \
+        }                                                                    \
+        JMPENV_POP;                                                          \
+        (status) = le_ret_ == 0 ? LE_OK                                      \
+                 : le_ret_ == LE_JMP_DIE ? LE_DIED : LE_EXIT;                \
+    } while (0)
+
 typedef void (*le_body)(pTHX_ void *ctx);
 
 static int le_protect(pTHX_ le_body body, void *ctx) {
-    dJMPENV;
-    int ret;
-    JMPENV_PUSH(ret);
-    if (ret == 0)
-        body(aTHX_ ctx);
-    JMPENV_POP;
-    return ret == 0 ? LE_OK : ret == LE_JMP_DIE ? LE_DIED : LE_EXIT;
+    int status;
+    LE_PROTECTED(status, body(aTHX_ ctx));
+    return status;
 }
 
 /* ---- XSUB arguments and return values ---------------------------------- */
@@ -277,7 +289,11 @@ static void le_fileno_body(pTHX_ void *ctx) {
     q->fd = PerlIO_fileno(q->f);
 }
 
-static int le_fileno(pTHX_ PerlIO *f, IV *fd) {
+/* Not answered: the layer answers with Perl code, which the caller did not
+ * allow to run (see le_handle_fd). */
+#define LE_NEEDS_PERL 3
+
+static int le_fileno(pTHX_ PerlIO *f, IV *fd, int may_run_perl) {
     PERLIO_FUNCS_DECL(*tab);
     struct le_fileno q;
     int status;
@@ -287,6 +303,8 @@ static int le_fileno(pTHX_ PerlIO *f, IV *fd) {
         *fd = PerlIOUnix_fileno(aTHX_ f);
         return LE_OK;
     }
+    if (!may_run_perl)
+        return LE_NEEDS_PERL;
     q.f = f;
     q.fd = -1;
     status = le_protect(aTHX_ le_fileno_body, &q);
@@ -296,11 +314,13 @@ static int le_fileno(pTHX_ PerlIO *f, IV *fd) {
 
 /* The file descriptor of the handle a (possibly weak) reference points to,
  * in *fd: -1 when the reference is gone, is not a handle, or the handle is
- * closed. */
-int le_handle_fd(LE_pTHX_ SV *ref, int *fd) {
+ * closed.  Without `may_run_perl`, a handle whose layer would run Perl code
+ * to answer is not asked (LE_NEEDS_PERL): the dispatch asks without
+ * holding anything first, and holds what it needs only then. */
+int le_handle_fd(LE_pTHX_ SV *ref, int *fd, int may_run_perl) {
     SV *target;
     IO *io = NULL;
-    IV n;
+    IV n = -1;
     int status;
     *fd = -1;
     if (!ref || !SvROK(ref))
@@ -312,7 +332,7 @@ int le_handle_fd(LE_pTHX_ SV *ref, int *fd) {
         io = (IO *)target;
     if (!io || !IoIFP(io))
         return LE_OK;
-    status = le_fileno(aTHX_ IoIFP(io), &n);
+    status = le_fileno(aTHX_ IoIFP(io), &n, may_run_perl);
     *fd = (int)n;
     return status;
 }
@@ -571,7 +591,7 @@ static void le_enter_void(pTHX_ SV *cb) {
  * No G_EVAL: a `die` unwinds Perl's own stacks to the nearest enclosing
  * eval (or, with none, ends the program through my_failure_exit, which is
  * an exit) exactly as if the callback had been called from Perl, and then
- * longjmps to the innermost JMPENV, le_protect's.  Perl's stacks are
+ * longjmps to the innermost JMPENV, ours (LE_PROTECTED).  Perl's stacks are
  * already unwound at that point, so what we held is handed to the mortal
  * stack, to be freed by the next FREETMPS once Perl is running again.
  * After an `exit` the program is ending and nothing is released.  `args`
@@ -595,43 +615,33 @@ static void le_enter_void(pTHX_ SV *cb) {
     case 0: break;                                                           \
     }
 
-struct le_call { SV *cb; SV **args; int n; int consume; };
-
-static void le_call_body(pTHX_ void *ctx) {
-    const struct le_call *c = (const struct le_call *)ctx;
-    SV **const args = c->args;
-    int i;
-    SV **sp = PL_stack_sp;
-
-    EXTEND(sp, c->n + 1);
-    PUSHMARK(sp);
-    LE_EACH_ARG(c->n, sp[1 + i] = args[i]);
-    PL_stack_sp = sp + c->n;
-    if (UNLIKELY(PERLDB_SUB))
-        call_sv(c->cb, G_VOID | G_DISCARD);   /* the debugger's DB::sub */
-    else
-        le_enter_void(aTHX_ c->cb);
-    /* Released under the protection too: the last reference to a value
-     * (a fired timer's closure, a watcher the callback cancelled) may take
-     * a DESTROY with it, which may call exit.  (A DESTROY's die is caught
-     * by perl itself: "(in cleanup)".) */
-    LE_EACH_ARG(c->n, SvREFCNT_dec_NN(args[i]));
-    if (c->consume)
-        SvREFCNT_dec_NN(c->cb);
-    SvREFCNT_dec_NN(c->cb);
-}
-
 int le_call(LE_pTHX_ SV *cb, SV **args, int n, int consume) {
-    struct le_call c;
     int i, status;
+    SV **sp;
 
+    /* Held before the JMPENV, so that a die anywhere after it finds
+     * exactly these references to hand to the mortal stack. */
     SvREFCNT_inc_simple_void_NN(cb);
     LE_EACH_ARG(n, SvREFCNT_inc_simple_void_NN(args[i]));
-    c.cb = cb;
-    c.args = args;
-    c.n = n;
-    c.consume = consume;
-    status = le_protect(aTHX_ le_call_body, &c);
+    LE_PROTECTED(status, {
+        sp = PL_stack_sp;
+        EXTEND(sp, n + 1);
+        PUSHMARK(sp);
+        LE_EACH_ARG(n, sp[1 + i] = args[i]);
+        PL_stack_sp = sp + n;
+        if (UNLIKELY(PERLDB_SUB))
+            call_sv(cb, G_VOID | G_DISCARD);   /* the debugger's DB::sub */
+        else
+            le_enter_void(aTHX_ cb);
+        /* Released under the protection too: the last reference to a
+         * value (a fired timer's closure, a watcher the callback cancelled)
+         * may take a DESTROY with it, which may call exit.  (A DESTROY's
+         * die is caught by perl itself: "(in cleanup)".) */
+        LE_EACH_ARG(n, SvREFCNT_dec_NN(args[i]));
+        if (consume)
+            SvREFCNT_dec_NN(cb);
+        SvREFCNT_dec_NN(cb);
+    });
     if (UNLIKELY(status == LE_DIED)) {
         /* The die came from the callback itself, before any release. */
         LE_EACH_ARG(n, sv_2mortal(args[i]));
@@ -650,7 +660,9 @@ void le_rethrow(LE_pTHX_ int status) {
 /* The top of the mortal stack, and freeing what is above a former top
  * (DESTROYs run: under le_protect).  `run` frees, after each cycle, what
  * the glue gave up during it. */
-SSize_t le_tmps_ix(LE_pTHX) { return PL_tmps_ix; }
+/* Where the top of the mortal stack is kept: read by `run` after each
+ * cycle, which calls le_free_tmps only when something is above its floor. */
+const SSize_t *le_tmps_ix(LE_pTHX) { return &PL_tmps_ix; }
 
 static void le_free_tmps_body(pTHX_ void *ctx) {
     SSize_t const floor = *(SSize_t *)ctx;

@@ -24,19 +24,11 @@
 //! If a callback dies, the caller simply stops asking; the next cycle
 //! resumes where this one stopped (nothing promised is lost).
 
-use super::interest::{Plan, plan};
+use super::interest::{Dir, Plan, plan};
 use super::registry::Token;
 use super::{Engine, Kernel, Source};
 use crate::sys::clock;
 use std::io;
-
-/// A direction of an I/O watcher: which of its callbacks to run.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Dir {
-    Read = 0,
-    Write = 1,
-    Error = 2,
-}
 
 /// What to run next.
 #[derive(Debug)]
@@ -50,15 +42,20 @@ pub enum Event<W, T> {
     Wakeup { count: u64 },
     /// Signal `signo` arrived (`count` > 1 only for real-time signals).
     Signal { signo: i32, count: u32 },
-    /// A watched process exited; its watch is over.  `status` is its raw
-    /// wait status if it was to be reaped, or the error of reaping it.
-    ChildExit {
-        pid: i32,
-        payload: W,
-        status: io::Result<Option<i32>>,
-    },
+    /// A watched process exited; its watch is over.
+    ChildExit(Box<ChildExit<W>>),
     /// A due timer, out of the heap.
     Timer(T),
+}
+
+/// A watched process that exited (boxed: rare, and it keeps `Event` small,
+/// which every event is moved as).
+#[derive(Debug)]
+pub struct ChildExit<W> {
+    pub pid: i32,
+    pub payload: W,
+    /// Its raw wait status if it was to be reaped, or the error of reaping it.
+    pub status: io::Result<Option<i32>>,
 }
 
 /// A system call of the cycle failed; the loop cannot go on as promised.
@@ -77,10 +74,8 @@ enum Phase {
     Start,
     /// Handing out ready descriptors.
     Ready,
-    /// Handing out due timers, at the clock reading `now` (None: no timers).
-    Timers {
-        now: Option<u64>,
-    },
+    /// Handing out due timers.
+    Timers,
     Done,
 }
 
@@ -93,6 +88,8 @@ pub(super) struct Cycle {
     limit: Option<u64>,
     /// The I/O watcher being delivered, with its callbacks still to run.
     delivery: Option<(Token, Plan)>,
+    /// The clock reading timers are due by in this cycle (None: no timers).
+    now: Option<u64>,
 }
 
 const MS: u64 = 1_000_000;
@@ -113,39 +110,37 @@ impl<W, T> Engine<W, T> {
         &mut self,
         mut perl_signals: impl FnMut() -> bool,
     ) -> Result<Option<Event<W, T>>, CycleError> {
-        loop {
-            match self.cycle.phase {
-                Phase::Start => {
-                    if perl_signals() || !self.wait(&mut perl_signals)? {
-                        self.cycle.phase = Phase::Done;
-                        return Ok(Some(Event::PerlSignals));
-                    }
-                    if self.signals.due() {
-                        // Left over: merged with what arrived since, so the
-                        // cycle still goes in ascending order.
-                        self.signals
-                            .take_arrivals()
-                            .map_err(CycleError::TakeSignals)?;
-                    }
-                    self.cycle.phase = Phase::Ready;
-                }
-                Phase::Ready => {
-                    if let Some(event) = self.next_ready()? {
-                        return Ok(Some(event));
-                    }
-                    // The clock is read only when there are timers at all.
-                    let now = self.timers.next_deadline().map(|_| clock::monotonic_ns());
-                    self.cycle.phase = Phase::Timers { now };
-                }
-                Phase::Timers { now } => {
-                    if let Some(timer) = now.and_then(|now| self.timers.pop_due(now)) {
-                        return Ok(Some(Event::Timer(timer)));
-                    }
-                    self.cycle.phase = Phase::Done;
-                }
-                Phase::Done => return Ok(None),
+        if self.cycle.phase == Phase::Start {
+            if perl_signals() || !self.wait(&mut perl_signals)? {
+                self.cycle.phase = Phase::Done;
+                return Ok(Some(Event::PerlSignals));
             }
+            if self.signals.due() {
+                // Left over: merged with what arrived since, so the cycle
+                // still goes in ascending order.
+                self.signals
+                    .take_arrivals()
+                    .map_err(CycleError::TakeSignals)?;
+            }
+            self.cycle.phase = Phase::Ready;
         }
+        if self.cycle.phase == Phase::Ready {
+            if let Some(event) = self.next_ready()? {
+                return Ok(Some(event));
+            }
+            // The clock is read only when there are timers at all.
+            self.cycle.now = self.timers.next_deadline().map(|_| clock::monotonic_ns());
+            self.cycle.phase = Phase::Timers;
+        }
+        if self.cycle.phase == Phase::Timers {
+            if let Some(now) = self.cycle.now
+                && let Some(timer) = self.timers.pop_due(now)
+            {
+                return Ok(Some(Event::Timer(timer)));
+            }
+            self.cycle.phase = Phase::Done;
+        }
+        Ok(None)
     }
 
     /// How long to wait: until the next deadline, or the limit if sooner.
@@ -248,7 +243,13 @@ impl<W, T> Engine<W, T> {
                 Kind::Io(p) if p == Plan::default() => {
                     self.park(token);
                 }
-                Kind::Io(p) => self.cycle.delivery = Some((token, p)),
+                Kind::Io(mut p) => {
+                    // The first callback was just checked against the
+                    // switches; the rest are checked when their turn comes.
+                    let dir = p.take_first().expect("a plan with something to run");
+                    self.cycle.delivery = (p != Plan::default()).then_some((token, p));
+                    return Ok(Some(Event::Io { token, dir }));
+                }
                 Kind::Waker => {
                     let drained = match &self.waker {
                         Some(w) => w.drain().map_err(CycleError::DrainWaker)?,
@@ -271,11 +272,11 @@ impl<W, T> Engine<W, T> {
                     } else {
                         Ok(None)
                     };
-                    return Ok(Some(Event::ChildExit {
+                    return Ok(Some(Event::ChildExit(Box::new(ChildExit {
                         pid,
                         payload,
                         status,
-                    }));
+                    }))));
                 }
             }
         }
@@ -301,16 +302,7 @@ impl<W, T> Engine<W, T> {
     fn next_delivery(&mut self) -> Option<Event<W, T>> {
         while let Some((token, plan)) = &mut self.cycle.delivery {
             let token = *token;
-            let dir = if plan.error {
-                plan.error = false;
-                Dir::Error
-            } else if plan.read {
-                plan.read = false;
-                Dir::Read
-            } else if plan.write {
-                plan.write = false;
-                Dir::Write
-            } else {
+            let Some(dir) = plan.take_first() else {
                 self.cycle.delivery = None;
                 break;
             };

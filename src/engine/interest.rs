@@ -35,12 +35,35 @@ impl Interest {
     }
 }
 
+/// A direction of an I/O watcher: which of its callbacks to run.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Dir {
+    Read = 0,
+    Write = 1,
+    Error = 2,
+}
+
 /// Which callbacks one ready descriptor gets, in the order listed.
 #[derive(Clone, Copy, Default, Debug, PartialEq)]
 pub struct Plan {
     pub error: bool,
     pub read: bool,
     pub write: bool,
+}
+
+impl Plan {
+    /// The next callback to run, taken off the plan.
+    pub fn take_first(&mut self) -> Option<Dir> {
+        if std::mem::take(&mut self.error) {
+            Some(Dir::Error)
+        } else if std::mem::take(&mut self.read) {
+            Some(Dir::Read)
+        } else if std::mem::take(&mut self.write) {
+            Some(Dir::Write)
+        } else {
+            None
+        }
+    }
 }
 
 /// The frozen order: an error goes to an enabled error handler alone; with

@@ -19,7 +19,8 @@ pub mod timers;
 pub mod waker;
 
 pub use crate::sys::signal::{MAX_SIGNAL, valid_signal};
-pub use cycle::{CycleError, Dir, Event};
+pub use cycle::{ChildExit, CycleError, Event};
+pub use interest::Dir;
 
 use crate::sys::epoll::{self, Epoll};
 use crate::sys::pidfd::PidFd;

@@ -76,7 +76,7 @@ fn describe(e: &TestEngine, ev: &Event<Probe, &'static str>) -> String {
         }
         Event::Wakeup { count } => format!("wakeup:{count}"),
         Event::Signal { signo, count } => format!("signal:{signo}x{count}"),
-        Event::ChildExit { payload, .. } => format!("exit:{}", payload.0),
+        Event::ChildExit(exit) => format!("exit:{}", exit.payload.0),
         Event::Timer(name) => format!("timer:{name}"),
     }
 }

@@ -129,19 +129,43 @@ impl LoopCore {
         }
     }
 
-    /// Whether the handle of watcher `token` still has the watcher's fd
+    /// The callback for `dir` of I/O watcher `token` with its arguments
+    /// (handle, watcher object), if its handle still has the watcher's fd
     /// open; if not, the user closed or dropped it without unwatching, and
-    /// the watcher is purged without a word.  Asking may run Perl code (a
-    /// layer's FILENO), which may die.
-    pub fn still_open(&self, perl: Perl, token: Token) -> Result<bool, super::xs::Failure> {
-        let Some(fh) = self.watcher_fh(perl, token) else {
-            return Ok(false);
+    /// the watcher is purged without a word.  Asking the handle may run
+    /// Perl code (a layer's FILENO), which may die or change the loop: then
+    /// the watcher is looked up again after it.
+    pub fn io_target(
+        &self,
+        perl: Perl,
+        token: Token,
+        dir: Dir,
+    ) -> Result<Option<[*mut super::ffi::SV; 3]>, super::xs::Failure> {
+        let target = |core: &LoopCore| match core.engine.borrow().io(token) {
+            Some((Payload::Io(w), _)) if w.on(dir) => {
+                Some([w.callback(dir), w.fh.as_ptr(), w.object.as_ptr()])
+            }
+            _ => None,
         };
-        if super::handle::handle_fd(perl, fh.as_ptr())? == token_fd(token) {
-            return Ok(true);
+        let Some(t) = target(self) else {
+            return Ok(None);
+        };
+        let fd = match super::handle::handle_fd_now(perl, t[1]) {
+            Some(fd) => fd,
+            None => {
+                let fh = Owned::hold(perl, t[1]);
+                let fd = super::handle::handle_fd(perl, ptr_of(&fh))?;
+                if fd == token_fd(token) {
+                    return Ok(target(self));
+                }
+                fd
+            }
+        };
+        if fd == token_fd(token) {
+            return Ok(Some(t));
         }
         self.unwatch(token);
-        Ok(false)
+        Ok(None)
     }
 
     /// Tears the loop down.  During global destruction the Perl values may

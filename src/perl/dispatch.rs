@@ -10,7 +10,7 @@ use super::objects::new_uv;
 use super::owned::{Owned, ptr_of};
 use super::xs::{Failure, Perl, outcome, undef};
 use crate::engine::registry::Token;
-use crate::engine::{CycleError, Dir, Event};
+use crate::engine::{ChildExit, CycleError, Dir, Event};
 
 /// Calls `cb` with `args`; a `die` or `exit` inside comes back as a
 /// Failure.  A callback that forked returns twice; in the child the loop
@@ -71,11 +71,14 @@ pub fn cycle(
             Event::Io { token, dir } => io(perl, core, loop_sv, token, dir)?,
             Event::Wakeup { count } => wakeup(perl, core, loop_sv, count)?,
             Event::Signal { signo, count } => signal(perl, core, loop_sv, signo, count)?,
-            Event::ChildExit {
-                pid,
-                payload,
-                status,
-            } => child_exit(perl, core, loop_sv, pid, payload, status)?,
+            Event::ChildExit(exit) => {
+                let ChildExit {
+                    pid,
+                    payload,
+                    status,
+                } = *exit;
+                child_exit(perl, core, loop_sv, pid, payload, status)?
+            }
             Event::Timer(cb) => {
                 call_consuming(perl, core, cb, &mut [loop_sv])?;
                 1
@@ -109,21 +112,16 @@ fn io(
     token: Token,
     dir: Dir,
 ) -> Result<usize, Failure> {
-    match core.still_open(perl, token) {
-        Ok(true) => {}
-        Ok(false) => return Ok(0),
+    let target = match core.io_target(perl, token, dir) {
+        Ok(Some(t)) => t,
+        Ok(None) => return Ok(0),
         Err(e) => {
+            // Asking the handle died: the callback is still owed.
             core.engine.borrow_mut().owe(token, dir);
             return Err(e);
         }
-    }
-    let target = match core.engine.borrow().io(token) {
-        Some((Payload::Io(w), _)) => Some((w.callback(dir), w.fh.as_ptr(), w.object.as_ptr())),
-        _ => None,
     };
-    let Some((cb, fh, object)) = target else {
-        return Ok(0);
-    };
+    let [cb, fh, object] = target;
     call(perl, core, cb, &mut [loop_sv, fh, object])?;
     Ok(1)
 }

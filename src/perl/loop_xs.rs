@@ -82,13 +82,18 @@ fn run(a: Args) -> XsResult {
     let _running = dispatching(core, "run")?;
     // What the glue lets go of during a cycle is freed after it (a long
     // `run` has no statement boundary of its own to do it).
-    // SAFETY: reads the top of the mortal stack.
-    let floor = unsafe { ffi::le_tmps_ix(a.perl.raw()) };
+    // SAFETY: the interpreter's own field, live as long as it is.
+    let tmps_ix = unsafe { ffi::le_tmps_ix(a.perl.raw()) };
+    // SAFETY: as above; read between calls into Perl, never during one.
+    let floor = unsafe { *tmps_ix };
     h.remote.running.store(true, Ordering::Release);
     while h.remote.running.load(Ordering::Acquire) {
         cycle(a.perl, core, keep.as_ptr(), None)?;
-        // SAFETY: frees only what was made since `floor`, under protection.
-        outcome(unsafe { ffi::le_free_tmps(a.perl.raw(), floor) })?;
+        // SAFETY: as above.
+        if unsafe { *tmps_ix } > floor {
+            // SAFETY: frees only what was made since `floor`, under protection.
+            outcome(unsafe { ffi::le_free_tmps(a.perl.raw(), floor) })?;
+        }
     }
     ret_empty()
 }
