@@ -203,10 +203,16 @@ impl<W, T> Engine<W, T> {
     /// The next event from the ready descriptors, or None when they are done.
     fn next_ready(&mut self) -> Result<Option<Event<W, T>>, CycleError> {
         loop {
-            if let Some((signo, count)) = self.signals.next_due() {
+            // Checked before calling: both are rare, and the hot path of a
+            // dispatch should not pay for setting them up.
+            if self.signals.due()
+                && let Some((signo, count)) = self.signals.next_due()
+            {
                 return Ok(Some(Event::Signal { signo, count }));
             }
-            if let Some(event) = self.next_delivery() {
+            if self.cycle.delivery.is_some()
+                && let Some(event) = self.next_delivery()
+            {
                 return Ok(Some(event));
             }
             if self.cursor == self.filled {
@@ -299,6 +305,7 @@ impl<W, T> Engine<W, T> {
 
     /// The next callback of the watcher being delivered, as it stands now:
     /// gone, or with that direction switched off, it is skipped.
+    #[inline(never)]
     fn next_delivery(&mut self) -> Option<Event<W, T>> {
         while let Some((token, plan)) = &mut self.cycle.delivery {
             let token = *token;

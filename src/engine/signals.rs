@@ -106,6 +106,7 @@ impl Signals {
 
     /// The lowest signal with arrivals and their count, cleared as it is
     /// handed out.
+    #[inline(never)]
     pub fn next_due(&mut self) -> Option<(i32, u32)> {
         if !self.due {
             return None;
