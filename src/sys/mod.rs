@@ -1,6 +1,8 @@
 //! Thin wrappers over the Linux system calls the engine uses.  Each returns
 //! `io::Result` and owns its file descriptors with `OwnedFd`; nothing here
-//! knows about Perl or about event-loop policy.
+//! knows about Perl or about event-loop policy.  `sigcatch` is the one
+//! thicker piece: the process-wide signal handler and the static state it
+//! may touch, which is kernel-facing for the same reasons.
 
 pub mod clock;
 pub mod epoll;
