@@ -34,13 +34,15 @@ sub new {
 # One state per handle, an array (its fields are read on every event, and
 # an array element costs no hashing): fh, cb, w (engine watcher), mode
 # (what Mojo asked for: 1 read, 2 write), kmode (what the engine
-# watches), wok (the kernel reported it writable), live, its queue entry
-# for a write callback due without the kernel, [ queued, state, queue ],
-# its two engine callbacks, which call the reactor callback (see HOW IT
-# RUNS in the POD), and fast (see watch).  The engine callbacks hold the
-# state and the reactor weakly: they are held by the state.
+# watches), wok (the kernel reported it writable), live, queued (it is in
+# the queue of write callbacks due without the kernel), its two engine
+# callbacks, which call the reactor callback (see HOW IT RUNS in the POD),
+# and fast (see watch).  The engine callbacks hold the state and the
+# reactor weakly: they are held by the state.  The queue holds the state
+# until its callback ran (a removed state has let go of its handle and
+# callback by then, and is skipped).
 use constant { S_FH => 0, S_CB => 1, S_W => 2, S_MODE => 3, S_KMODE => 4, S_WOK => 5,
-               S_LIVE => 6, S_WE => 7, S_ON_READ => 8, S_ON_WRITE => 9, S_FAST => 10 };
+               S_LIVE => 6, S_Q => 7, S_ON_READ => 8, S_ON_WRITE => 9, S_FAST => 10 };
 
 sub io {
     my ($self, $handle, $cb) = @_;
@@ -70,8 +72,7 @@ sub watch {
     if ((my $f = $s->[S_FAST]) == ($_[2] ? 2 : 1)) {
         if ($_[3]) {
             $s->[S_MODE] = $f + 1;
-            my $e = $s->[S_WE];
-            push @{ $e->[2] }, $e unless $e->[0]++;
+            push @{ $_[0]{queue} }, $s unless $s->[S_Q]++;
         }
         else { $s->[S_MODE] = $f - 1 }
         return $_[0];
@@ -90,8 +91,7 @@ sub watch {
         my $kmode = $mode;
         if ($diff & 2 && $mode & 2 && $s->[S_WOK] && !($s->[S_KMODE] & 2)) {
             $kmode &= 1;
-            my $e = $s->[S_WE];
-            push @{ $self->{queue} }, $e unless $e->[0]++;
+            push @{ $self->{queue} }, $s unless $s->[S_Q]++;
         }
         $kmode |= $s->[S_KMODE] & 2 if $kmode == $mode && $mode & 2;
         my $kdiff = $kmode ^ $s->[S_KMODE];
@@ -155,10 +155,9 @@ sub _mode {
 # (the state's fields: see S_FH above)
 sub _io_state {
     my ($self, $handle) = @_;
-    my $s = [$handle, undef, undef, 0, 0, 0, 1, undef, undef, undef, 0];
+    my $s = [$handle, undef, undef, 0, 0, 0, 1, 0, undef, undef, 0];
     Scalar::Util::weaken(my $ws = $s);
     Scalar::Util::weaken(my $r = $self);
-    Scalar::Util::weaken(($s->[S_WE] = [0, $s, $self->{queue}])->[1]);
     # No eval here: a callback that dies leaves the engine's cycle, which
     # _run catches and resumes (see _run).
     $s->[S_ON_READ]  = sub { $ws->[S_CB]->($r, 0) };
@@ -170,7 +169,7 @@ sub _drop_io {
     my ($self, $s) = @_;
     $s->[S_LIVE] = $s->[S_MODE] = $s->[S_FAST] = 0;
     if (my $w = $s->[S_W]) { $s->[S_W] = undef; $self->{watched}--; $w->cancel }
-    $s->[S_ON_READ] = $s->[S_ON_WRITE] = $s->[S_WE] = undef;
+    $s->[S_FH] = $s->[S_CB] = $s->[S_ON_READ] = $s->[S_ON_WRITE] = undef;
     return;
 }
 
@@ -273,13 +272,18 @@ sub again {
     # ($self, $id, $after), read in place (see watch) until the engine
     # timer must move.
     my $t = $_[0]{timers}{ $_[1] } or Carp::croak('Timer not active');
-    $t->[T_AFTER] = $_[2] if defined $_[2];
     # An active timer is always armed (a one-shot one is no longer active
     # when it fires); now is 0 in a tick before it is read, undef outside.
-    my $now = $_[0]{now}
-        || (defined $_[0]{now} ? ($_[0]{now} = clock_gettime(MONO)) : clock_gettime(MONO));
-    return if $t->[T_ARMED] <= ($t->[T_DUE] = $now + $t->[T_AFTER]);
-    my $self = $_[0];
+    # The value of the sub is not part of the API.
+    $t->[T_ARMED] <= ($t->[T_DUE] = ($_[0]{now}
+            || (defined $_[0]{now} ? ($_[0]{now} = clock_gettime(MONO)) : clock_gettime(MONO)))
+        + (defined $_[2] ? ($t->[T_AFTER] = $_[2]) : $t->[T_AFTER]))
+        or _rearm($_[0], $t);
+}
+
+# again moved $t before its engine timer: that one must move.
+sub _rearm {
+    my ($self, $t) = @_;
     eval {
         $self->{le}->cancel($t->[T_EID]);
         _arm($self, $t);
@@ -404,14 +408,12 @@ sub _run {
     my ($cur, $got);
     until (eval {
         while (1) {
-            while (my $e = shift @$q) {
-                $e->[0] = 0;
-                my $s = $e->[1] or next;
-                next unless $s->[S_MODE] & 2;        # not since switched off or removed
-                $got = $cur = $s;
-                $s->[S_CB]->($self, 1);
-                $cur = undef;
-                _write_full($self, $s) if $s->[S_MODE] & 2 && $s->[S_FAST];
+            while ($cur = shift @$q) {
+                $cur->[S_Q] = 0;
+                next unless $cur->[S_MODE] & 2;      # not since switched off or removed
+                $got = 1;
+                $cur->[S_CB]->($self, 1);
+                _write_full($self, $cur) if $cur->[S_MODE] & 2 && $cur->[S_FAST];
             }
             $self->{now} = 0;
             last if !$self->{running} || $once && $got;
@@ -433,8 +435,7 @@ sub _run {
         if (my $s = $cur) {
             $cur = undef;
             $self->emit(error => "I/O watcher failed: $err");
-            eval { _write_full($self, $s) if $s->[S_MODE] & 2 && $s->[S_FAST]; 1 }
-                or _refused($self);
+            _write_full($self, $s) if $s->[S_MODE] & 2 && $s->[S_FAST];
         }
         elsif ($self->{pid} != $$) { _forked($self) }
         elsif ($self->{passing} || $err =~ /^Linux::Event::Loop: (?:epoll_wait failed|cannot)/) { die $err }
@@ -451,7 +452,7 @@ sub _run {
 sub _write_full {
     my ($self, $s) = @_;
     $s->[S_WOK] = $s->[S_FAST] = 0;
-    $s->[S_W]->enable_write;
+    eval { $s->[S_W]->enable_write; 1 } or return _refused($self);    # _forked asks
     $s->[S_KMODE] |= 2;
     return;
 }
