@@ -75,10 +75,15 @@ sub watch {
             push @{ $_[0]{queue} }, $s unless $s->[S_Q]++;
         }
         else { $s->[S_MODE] = $f - 1 }
-        return $_[0];
+        $_[0];                      # (a return statement costs an op more)
     }
-    my $self = $_[0];
-    my $mode = ($_[2] ? 1 : 0) | ($_[3] ? 2 : 0);
+    else { _watch($s, @_) }
+}
+
+# The rest of watch: ($s, $self, $handle, $read, $write).
+sub _watch {
+    my ($s, $self) = @_;
+    my $mode = ($_[3] ? 1 : 0) | ($_[4] ? 2 : 0);
     my $diff = $mode ^ $s->[S_MODE] or return $self;
     my $w = $s->[S_W];
     if ($w && $mode) {
