@@ -34,15 +34,20 @@ sub new {
 # One state per handle, an array (its fields are read on every event, and
 # an array element costs no hashing): fh, cb, w (engine watcher), mode
 # (what Mojo asked for: 1 read, 2 write), kmode (what the engine
-# watches), wok (the kernel reported it writable), live, queued (it is in
-# the queue of write callbacks due without the kernel), its two engine
-# callbacks, which call the reactor callback (see HOW IT RUNS in the POD),
-# and fast (see watch).  The engine callbacks hold the state and the
-# reactor weakly: they are held by the state.  The queue holds the state
-# until its callback ran (a removed state has let go of its handle and
-# callback by then, and is skipped).
-use constant { S_FH => 0, S_CB => 1, S_W => 2, S_MODE => 3, S_KMODE => 4, S_WOK => 5,
+# watches), c, live, queued (it is in the queue of write callbacks due
+# without the kernel), its two engine callbacks, which call the reactor
+# callback (see HOW IT RUNS in the POD), and fast (see watch).  The queue
+# holds the state until its callback ran (a removed state has let go of
+# its handle and callback by then, and is skipped).
+#
+# The engine callbacks hold c, a cell [ cb, wok ] (wok: the kernel
+# reported the handle writable), and the reactor weakly; they are held by
+# the state.  Nothing refers to the state weakly: an array that is the
+# target of a weak reference carries magic, which makes every access to
+# its elements take perl's slow path.
+use constant { S_FH => 0, S_CB => 1, S_W => 2, S_MODE => 3, S_KMODE => 4, S_C => 5,
                S_LIVE => 6, S_Q => 7, S_ON_READ => 8, S_ON_WRITE => 9, S_FAST => 10 };
+use constant { C_CB => 0, C_WOK => 1 };
 
 sub io {
     my ($self, $handle, $cb) = @_;
@@ -53,7 +58,7 @@ sub io {
         $self->_drop_io($s) if $s;
         $s = $self->{io}[$fd] = $self->_io_state($handle);
     }
-    $s->[S_CB] = $cb;
+    $s->[S_CB] = $s->[S_C][C_CB] = $cb;
     return $self->watch($handle, 1, 1);
 }
 
@@ -94,7 +99,7 @@ sub _watch {
         # tick.  If that callback cannot write everything, the kernel is
         # asked after all (see _run).
         my $kmode = $mode;
-        if ($diff & 2 && $mode & 2 && $s->[S_WOK] && !($s->[S_KMODE] & 2)) {
+        if ($diff & 2 && $mode & 2 && $s->[S_C][C_WOK] && !($s->[S_KMODE] & 2)) {
             $kmode &= 1;
             push @{ $self->{queue} }, $s unless $s->[S_Q]++;
         }
@@ -127,7 +132,7 @@ sub _watch {
 # callback is queued whenever writing is wanted.
 sub _fast {
     my $s = shift;
-    $s->[S_FAST] = $s->[S_LIVE] && $s->[S_WOK] && !($s->[S_KMODE] & 2) ? ($s->[S_MODE] & 1 ? 2 : 1) : 0;
+    $s->[S_FAST] = $s->[S_LIVE] && $s->[S_C][C_WOK] && !($s->[S_KMODE] & 2) ? ($s->[S_MODE] & 1 ? 2 : 1) : 0;
     return;
 }
 
@@ -139,7 +144,7 @@ sub _mode {
     if (!$mode) {                 # nothing wanted: no engine watcher at all
         $w->cancel;
         $s->[S_W] = undef;
-        $s->[S_WOK] = 0;
+        $s->[S_C][C_WOK] = 0;
         $self->{watched}--;
     }
     elsif (!$w) {
@@ -160,13 +165,13 @@ sub _mode {
 # (the state's fields: see S_FH above)
 sub _io_state {
     my ($self, $handle) = @_;
-    my $s = [$handle, undef, undef, 0, 0, 0, 1, 0, undef, undef, 0];
-    Scalar::Util::weaken(my $ws = $s);
+    my $c = [undef, 0];
+    my $s = [$handle, undef, undef, 0, 0, $c, 1, 0, undef, undef, 0];
     Scalar::Util::weaken(my $r = $self);
     # No eval here: a callback that dies leaves the engine's cycle, which
     # _run catches and resumes (see _run).
-    $s->[S_ON_READ]  = sub { $ws->[S_CB]->($r, 0) };
-    $s->[S_ON_WRITE] = sub { $ws->[S_WOK] = 1; $ws->[S_CB]->($r, 1) };
+    $s->[S_ON_READ]  = sub { $c->[C_CB]->($r, 0) };
+    $s->[S_ON_WRITE] = sub { $c->[C_WOK] = 1; $c->[C_CB]->($r, 1) };
     return $s;
 }
 
@@ -174,7 +179,7 @@ sub _drop_io {
     my ($self, $s) = @_;
     $s->[S_LIVE] = $s->[S_MODE] = $s->[S_FAST] = 0;
     if (my $w = $s->[S_W]) { $s->[S_W] = undef; $self->{watched}--; $w->cancel }
-    $s->[S_FH] = $s->[S_CB] = $s->[S_ON_READ] = $s->[S_ON_WRITE] = undef;
+    $s->[S_FH] = $s->[S_CB] = $s->[S_C][C_CB] = $s->[S_ON_READ] = $s->[S_ON_WRITE] = undef;
     return;
 }
 
@@ -456,7 +461,7 @@ sub _run {
 # kernel's buffer is full, ask it now.
 sub _write_full {
     my ($self, $s) = @_;
-    $s->[S_WOK] = $s->[S_FAST] = 0;
+    $s->[S_C][C_WOK] = $s->[S_FAST] = 0;
     eval { $s->[S_W]->enable_write; 1 } or return _refused($self);    # _forked asks
     $s->[S_KMODE] |= 2;
     return;
