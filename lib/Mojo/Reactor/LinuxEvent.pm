@@ -619,6 +619,7 @@ subscriber (L<Mojo::EventEmitter>), and stops the reactor.
 
 Waits until at least one callback ran (or the reactor was stopped) and
 returns; returns at once, stopping the reactor, when nothing is watched.
+A Perl C<%SIG> handler that ran during the wait counts as a callback.
 May be called from a callback.
 
 =head2 start, stop, is_running
@@ -628,11 +629,18 @@ watched.  C<is_running> is true while C<start> or C<one_tick> runs.
 
 =head1 HOW IT RUNS
 
-The engine calls the reactor callbacks itself, each wrapped as
-L<Mojo::Reactor::Poll> wraps them (a callback that dies reaches the
-C<error> event), in the order it finds them ready: I/O first, then due
-timers and C<next_tick>.  A watcher or timer that an earlier callback of the
-same tick removed (or C<reset>) is not called.
+The engine calls the reactor callbacks itself, in the order it finds them
+ready: I/O first, then due timers and C<next_tick>.  A watcher or timer
+that an earlier callback of the same tick removed (or C<reset>) is not
+called.  A callback that dies reaches the C<error> event, as with
+L<Mojo::Reactor::Poll>.  Timer and C<next_tick> callbacks are each guarded
+by an C<eval>; I/O callbacks are not (an C<eval> costs as much as several
+statements, and a stream's round trip has two): one that dies leaves the
+engine's cycle where it was, the reactor emits C<error>, and the engine's
+next cycle first dispatches what the old one had left, without waiting.
+So the order of callbacks is the same as with an C<eval> each, except that
+a C<stop> in the error handler, or the end of a C<one_tick>, leaves the
+rest of that cycle to the next C<start> or C<one_tick> (nothing is lost).
 
 An engine loop cannot run inside one of its own callbacks, and a reactor
 callback may call C<one_tick> (or C<start>).  When it does, the reactor
@@ -656,7 +664,9 @@ again (it wrote all it had, as L<Mojo::IOLoop::Stream> does), the write
 callback is queued, to be called in the same tick after the engine's
 callbacks, instead of asking the kernel
 and waiting for the next one; only if that callback leaves write interest
-on (the kernel's buffer was full) is the kernel asked.  So a stream's write
+on (the kernel's buffer was full) is the kernel asked.  A queued callback
+is not called if write interest was switched off again (or the handle
+removed) before its turn.  So a stream's write
 costs no C<epoll_ctl> and no extra tick.  A write callback can therefore
 find the buffer full (C<EAGAIN>) where L<Mojo::Reactor::Poll> would not have
 called it yet; Mojo's streams, and any non-blocking writer, handle that.
