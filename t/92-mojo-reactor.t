@@ -257,6 +257,47 @@ subtest 'errors' => sub {
     ok($after, 'and that reactor is usable afterwards');
 };
 
+subtest 'a dying I/O callback and the rest of its tick' => sub {
+    # Two handles readable in one tick, the first callback to run dies:
+    # the error is emitted once, the other callback runs before the loop
+    # waits again, and the dying one is called again while its handle
+    # stays readable (level-triggered), as with an eval per callback.
+    use Socket qw(AF_UNIX SOCK_STREAM PF_UNSPEC);
+    my $r = $CLASS->new;
+    my (@err, @ran);
+    $r->on(error => sub { push @err, pop });
+    my @pairs = map { socketpair(my $x, my $y, AF_UNIX, SOCK_STREAM, PF_UNSPEC) or die "socketpair: $!"; [$x, $y] } 1 .. 2;
+    my $dying;
+    for my $i (0, 1) {
+        my $h = $pairs[$i][1];
+        $r->io($h => sub {
+            push @ran, $i;
+            if (!defined $dying) { $dying = $i; die "first dies\n" }
+            sysread $h, my $buf, 16;
+        })->watch($h, 1, 0);
+        syswrite $pairs[$i][0], 'x';
+    }
+    $r->one_tick until @ran >= 3;
+    is_deeply(\@err, ["I/O watcher failed: first dies\n"], 'one error event, with the message');
+    is(scalar(grep { $_ != $dying } @ran[0 .. 1]), 1, 'the other handle is dispatched next (the rest of the tick is not lost)');
+    is($ran[2], $dying, 'the dying handle is reported again while it stays readable');
+
+    # A write callback queued without the kernel is not called once write
+    # interest was switched off again before its turn.
+    my ($x, $y) = @{ $pairs[0] };
+    my $writes = 0;
+    $r->io($x => sub { my ($r, $w) = @_; return unless $w; $writes++; $r->watch($x, 1, 0) })->watch($x, 0, 1);
+    $r->one_tick until $writes;                     # reported writable once
+    $writes = 0;
+    $r->watch($x, 0, 1);                            # queued
+    $r->watch($x, 0, 0);                            # and switched off again
+    $r->timer(0.02 => sub { shift->stop });
+    $r->start;
+    is($writes, 0, 'a queued write callback whose interest was switched off is not called');
+    $r->remove($_->[1]) for @pairs;
+    $r->remove($x);
+};
+
 subtest 'recursion' => sub {
     my $r = $CLASS->new;
     my ($outer, $inner) = (0, 0);

@@ -23,7 +23,8 @@ sub new {
     $self->{tcbs}      = [];     # slot => its engine callback
     $self->{watched}   = 0;      # io states with an engine watcher
     $self->{seq}       = 0;
-    $self->{ran}       = 0;      # reactor callbacks called so far
+    $self->{idle}      = 0;      # engine callbacks that called no reactor callback
+    $self->{passing}   = 0;      # an error event is dying (see _fail)
     $self->{in_engine} = 0;      # inside _run (so maybe inside the engine loop)
     return $self;
 }
@@ -33,13 +34,20 @@ sub new {
 # One state per handle, an array (its fields are read on every event, and
 # an array element costs no hashing): fh, cb, w (engine watcher), mode
 # (what Mojo asked for: 1 read, 2 write), kmode (what the engine
-# watches), wok (the kernel reported it writable), live, its queue entry
-# for a write callback due without the kernel, [ queued, state, queue ],
-# and its two engine callbacks, which call the reactor callback (see HOW
-# IT RUNS in the POD).  Those hold the state and the reactor weakly: they
-# are held by the state.
-use constant { S_FH => 0, S_CB => 1, S_W => 2, S_MODE => 3, S_KMODE => 4, S_WOK => 5,
-               S_LIVE => 6, S_WE => 7, S_ON_READ => 8, S_ON_WRITE => 9 };
+# watches), c, live, queued (it is in the queue of write callbacks due
+# without the kernel), its two engine callbacks, which call the reactor
+# callback (see HOW IT RUNS in the POD), and fast (see watch).  The queue
+# holds the state until its callback ran (a removed state has let go of
+# its handle and callback by then, and is skipped).
+#
+# The engine callbacks hold c, a cell [ cb, wok ] (wok: the kernel
+# reported the handle writable), and the reactor weakly; they are held by
+# the state.  Nothing refers to the state weakly: an array that is the
+# target of a weak reference carries magic, which makes every access to
+# its elements take perl's slow path.
+use constant { S_FH => 0, S_CB => 1, S_W => 2, S_MODE => 3, S_KMODE => 4, S_C => 5,
+               S_LIVE => 6, S_Q => 7, S_ON_READ => 8, S_ON_WRITE => 9, S_FAST => 10 };
+use constant { C_CB => 0, C_WOK => 1 };
 
 sub io {
     my ($self, $handle, $cb) = @_;
@@ -50,7 +58,7 @@ sub io {
         $self->_drop_io($s) if $s;
         $s = $self->{io}[$fd] = $self->_io_state($handle);
     }
-    $s->[S_CB] = $cb;
+    $s->[S_CB] = $s->[S_C][C_CB] = $cb;
     return $self->watch($handle, 1, 1);
 }
 
@@ -58,23 +66,30 @@ sub watch {
     # ($self, $handle, $read, $write): @_ is read in place until the two
     # short switches below are ruled out, as copying it costs about as
     # much as they do.
-    my $fd = fileno($_[1]) // Carp::croak('I/O watcher not active');
-    my $s = $_[0]{io}[$fd] or Carp::croak('I/O watcher not active');
-    my $mode = ($_[2] ? 1 : 0) | ($_[3] ? 2 : 0);
-    my $diff = $mode ^ $s->[S_MODE] or return $_[0];
+    my $s = $_[0]{io}[ fileno($_[1]) // Carp::croak('I/O watcher not active') ]
+        or Carp::croak('I/O watcher not active');
     # The two switches of a stream's every write, first and short: write
-    # interest off while the kernel was not asked for it, and write
-    # interest on for a handle known writable (see below).  wok implies
-    # an engine watcher.
-    if ($diff == 2 && $s->[S_WOK] && !($s->[S_KMODE] & 2)) {
+    # interest on for a handle known writable (see below), and off again,
+    # while the kernel is not asked for it and reading stays as it is.
+    # fast says when they apply: 2 (reading on) or 1 (reading off) when
+    # the kernel reported the handle writable and watches no writing, else
+    # 0 (see _fast).
+    if ((my $f = $s->[S_FAST]) == ($_[2] ? 2 : 1)) {
         if ($_[3]) {
-            my $e = $s->[S_WE];
-            push @{ $e->[2] }, $e unless $e->[0]++;
+            $s->[S_MODE] = $f + 1;
+            push @{ $_[0]{queue} }, $s unless $s->[S_Q]++;
         }
-        $s->[S_MODE] = $mode;
-        return $_[0];
+        else { $s->[S_MODE] = $f - 1 }
+        $_[0];                      # (a return statement costs an op more)
     }
-    my $self = $_[0];
+    else { _watch($s, @_) }
+}
+
+# The rest of watch: ($s, $self, $handle, $read, $write).
+sub _watch {
+    my ($s, $self) = @_;
+    my $mode = ($_[3] ? 1 : 0) | ($_[4] ? 2 : 0);
+    my $diff = $mode ^ $s->[S_MODE] or return $self;
     my $w = $s->[S_W];
     if ($w && $mode) {
         # Writing wanted on a handle that the kernel reported writable and
@@ -84,10 +99,9 @@ sub watch {
         # tick.  If that callback cannot write everything, the kernel is
         # asked after all (see _run).
         my $kmode = $mode;
-        if ($diff & 2 && $mode & 2 && $s->[S_WOK] && !($s->[S_KMODE] & 2)) {
+        if ($diff & 2 && $mode & 2 && $s->[S_C][C_WOK] && !($s->[S_KMODE] & 2)) {
             $kmode &= 1;
-            my $e = $s->[S_WE];
-            push @{ $self->{queue} }, $e unless $e->[0]++;
+            push @{ $self->{queue} }, $s unless $s->[S_Q]++;
         }
         $kmode |= $s->[S_KMODE] & 2 if $kmode == $mode && $mode & 2;
         my $kdiff = $kmode ^ $s->[S_KMODE];
@@ -101,6 +115,7 @@ sub watch {
         }) {
             $s->[S_MODE]  = $mode;
             $s->[S_KMODE] = $kmode;
+            _fast($s);
             return $self;
         }
     }
@@ -108,7 +123,17 @@ sub watch {
         _refused($self);
         _mode($self, $s, $mode);
     };
+    _fast($s);
     return $self;
+}
+
+# Sets fast (see watch) after any change of the other fields.  In this
+# state reading is watched by the kernel exactly as wanted, and a write
+# callback is queued whenever writing is wanted.
+sub _fast {
+    my $s = shift;
+    $s->[S_FAST] = $s->[S_LIVE] && $s->[S_C][C_WOK] && !($s->[S_KMODE] & 2) ? ($s->[S_MODE] & 1 ? 2 : 1) : 0;
+    return;
 }
 
 # Switches the engine watcher to exactly $mode (1 read, 2 write), making
@@ -119,7 +144,7 @@ sub _mode {
     if (!$mode) {                 # nothing wanted: no engine watcher at all
         $w->cancel;
         $s->[S_W] = undef;
-        $s->[S_WOK] = 0;
+        $s->[S_C][C_WOK] = 0;
         $self->{watched}--;
     }
     elsif (!$w) {
@@ -140,27 +165,21 @@ sub _mode {
 # (the state's fields: see S_FH above)
 sub _io_state {
     my ($self, $handle) = @_;
-    my $s = [$handle, undef, undef, 0, 0, 0, 1, undef, undef, undef];
-    Scalar::Util::weaken(my $ws = $s);
+    my $c = [undef, 0];
+    my $s = [$handle, undef, undef, 0, 0, $c, 1, 0, undef, undef, 0];
     Scalar::Util::weaken(my $r = $self);
-    Scalar::Util::weaken(($s->[S_WE] = [0, $s, $self->{queue}])->[1]);
-    $s->[S_ON_READ] = sub {
-        $r->{ran}++;
-        eval { $ws->[S_CB]->($r, 0); 1 } or $r->emit(error => "I/O watcher failed: $@");
-    };
-    $s->[S_ON_WRITE] = sub {
-        $ws->[S_WOK] = 1;
-        $r->{ran}++;
-        eval { $ws->[S_CB]->($r, 1); 1 } or $r->emit(error => "I/O watcher failed: $@");
-    };
+    # No eval here: a callback that dies leaves the engine's cycle, which
+    # _run catches and resumes (see _run).
+    $s->[S_ON_READ]  = sub { $c->[C_CB]->($r, 0) };
+    $s->[S_ON_WRITE] = sub { $c->[C_WOK] = 1; $c->[C_CB]->($r, 1) };
     return $s;
 }
 
 sub _drop_io {
     my ($self, $s) = @_;
-    $s->[S_LIVE] = 0;
+    $s->[S_LIVE] = $s->[S_MODE] = $s->[S_FAST] = 0;
     if (my $w = $s->[S_W]) { $s->[S_W] = undef; $self->{watched}--; $w->cancel }
-    $s->[S_ON_READ] = $s->[S_ON_WRITE] = $s->[S_WE] = undef;
+    $s->[S_FH] = $s->[S_CB] = $s->[S_C][C_CB] = $s->[S_ON_READ] = $s->[S_ON_WRITE] = undef;
     return;
 }
 
@@ -217,10 +236,10 @@ sub _slot_cb {
     my ($slots, $free, $timers) = @$r{qw(slots free timers)};
     Scalar::Util::weaken($r);
     return sub {
-        my $t = $slots->[$i] or return;
+        my $t = $slots->[$i] or return $r->{idle}++;
         if ($t->[T_DUE] > $t->[T_ARMED]) {          # moved by "again"
             $t->[T_EID] = $_[0]->at($t->[T_ARMED] = $t->[T_DUE], __SUB__);
-            return;
+            return $r->{idle}++;
         }
         if ($t->[T_REC]) {
             $t->[T_DUE] = clock_gettime(MONO) + $t->[T_AFTER];
@@ -231,8 +250,7 @@ sub _slot_cb {
             push @$free, $i;
             delete $timers->{ $t->[T_ID] };
         }
-        $r->{ran}++;
-        eval { $t->[T_CB]->($r); 1 } or $r->emit(error => "Timer failed: $@");
+        eval { $t->[T_CB]->($r); 1 } or _fail($r, "Timer failed: $@");
     };
 }
 
@@ -264,13 +282,18 @@ sub again {
     # ($self, $id, $after), read in place (see watch) until the engine
     # timer must move.
     my $t = $_[0]{timers}{ $_[1] } or Carp::croak('Timer not active');
-    $t->[T_AFTER] = $_[2] if defined $_[2];
     # An active timer is always armed (a one-shot one is no longer active
     # when it fires); now is 0 in a tick before it is read, undef outside.
-    my $now = $_[0]{now}
-        || (defined $_[0]{now} ? ($_[0]{now} = clock_gettime(MONO)) : clock_gettime(MONO));
-    return if $t->[T_ARMED] <= ($t->[T_DUE] = $now + $t->[T_AFTER]);
-    my $self = $_[0];
+    # The value of the sub is not part of the API.
+    $t->[T_ARMED] <= ($t->[T_DUE] = ($_[0]{now}
+            || (defined $_[0]{now} ? ($_[0]{now} = clock_gettime(MONO)) : clock_gettime(MONO)))
+        + (defined $_[2] ? ($t->[T_AFTER] = $_[2]) : $t->[T_AFTER]))
+        or _rearm($_[0], $t);
+}
+
+# again moved $t before its engine timer: that one must move.
+sub _rearm {
+    my ($self, $t) = @_;
     eval {
         $self->{le}->cancel($t->[T_EID]);
         _arm($self, $t);
@@ -303,11 +326,18 @@ sub _arm_tick {
 sub _ticks {
     my $self = shift;
     delete $self->{tick_armed};
-    my $ticks = delete $self->{next_tick} or return;
-    for my $cb (@$ticks) {
-        $self->{ran}++;
-        eval { $cb->($self); 1 } or $self->emit(error => "Timer failed: $@");
-    }
+    my $ticks = delete $self->{next_tick} or return $self->{idle}++;
+    eval { $_->($self); 1 } or _fail($self, "Timer failed: $@") for @$ticks;
+    return;
+}
+
+# A timer or next_tick callback died (in the engine): reports it.  With no
+# error subscriber emit dies, and _run passes that on as it is.
+sub _fail {
+    my ($self, $err) = @_;
+    $self->{passing} = 1;
+    $self->emit(error => $err);
+    $self->{passing} = 0;
     return;
 }
 
@@ -366,11 +396,15 @@ sub one_tick {
 # The loop of start (until stopped) and of one_tick (until a callback ran).
 # The engine calls the reactor callbacks; what it cannot call (a write
 # callback due without the kernel) is queued and called after it returns.
-# One eval guards the whole loop, not one per engine call and per queued
-# callback (an eval costs a few hundred instructions, and a round trip
-# of a stream had four): when something dies, $cur says whether it was a queued
-# callback (its error is emitted and the queue goes on) or the engine
-# (which refuses to run in a forked child).
+# One eval guards the whole loop, not one per callback (an eval costs as
+# much as a few statements, and a round trip of a stream had four).  An
+# I/O callback that dies leaves the engine's cycle where it was; the error
+# is emitted here, and the engine's next cycle dispatches the rest of the
+# old one first, without waiting (so a stop or the end of a one_tick
+# leaves them to the next run).  When something dies, $cur says whether
+# it was a queued callback; otherwise it was an I/O callback called by the
+# engine (timer and next_tick callbacks report their own, see _fail), or
+# the engine, which refuses to run in a forked child.
 sub _run {
     my ($self, $once) = @_;
     # Called from a callback (which the engine may have called): the
@@ -378,45 +412,47 @@ sub _run {
     # one.
     if ($self->{in_engine}) { $self->{pid} == $$ ? _move($self) : _forked($self) }
     local $self->{in_engine} = 1;
-    my $q = $self->{queue};
-    my $ran = $self->{ran};
+    local $self->{passing} = 0;
     local $self->{now} = 0;         # see again
-    my ($cur, $drain);              # $drain: go on with the queue first
+    my $q = $self->{queue};
+    my ($cur, $got);
     until (eval {
         while (1) {
-            if ($drain) { $drain = 0 }
-            else {
-                last unless $self->{running} && !($once && $self->{ran} != $ran);
-                if (!($self->{watched} || @$q || %{ $self->{timers} } || $self->{next_tick})) {
-                    $self->stop;
-                    last;
-                }
-                # A function call: the loop is always a Linux::Event::Loop,
-                # and resolving the method costs more than the call.
-                Linux::Event::Loop::run_once($self->{le}, @$q ? 0 : undef);
-            }
-            while (my $e = shift @$q) {
-                $e->[0] = 0;
-                my $s = $e->[1] or next;
-                next unless $s->[S_LIVE];
-                $self->{ran}++;
-                $cur = $s;
-                $s->[S_CB]->($self, 1);
-                $cur = undef;
-                eval { _write_full($self, $s); 1 } or _refused($self)
-                    if $s->[S_LIVE] && $s->[S_MODE] & 2 && !($s->[S_KMODE] & 2);
+            while ($cur = shift @$q) {
+                $cur->[S_Q] = 0;
+                next unless $cur->[S_MODE] & 2;      # not since switched off or removed
+                $got = 1;
+                $cur->[S_CB]->($self, 1);
+                _write_full($self, $cur) if $cur->[S_MODE] & 2 && $cur->[S_FAST];
             }
             $self->{now} = 0;
+            last if !$self->{running} || $once && $got;
+            if (!($self->{watched} || %{ $self->{timers} } || $self->{next_tick})) {
+                $self->stop;
+                last;
+            }
+            # A function call: the loop is always a Linux::Event::Loop,
+            # and resolving the method costs more than the call.
+            if (!$once) { Linux::Event::Loop::run_once($self->{le}) }
+            else {                              # did a reactor callback run?
+                $self->{idle} = 0;
+                $got = 1 if Linux::Event::Loop::run_once($self->{le}) > $self->{idle};
+            }
         }
         1;
     }) {
+        my $err = $@;
         if (my $s = $cur) {
             $cur = undef;
-            $drain = 1;
-            $self->emit(error => "I/O watcher failed: $@");
-            eval { _write_full($self, $s); 1 } or _refused($self);
+            $self->emit(error => "I/O watcher failed: $err");
+            _write_full($self, $s) if $s->[S_MODE] & 2 && $s->[S_FAST];
         }
-        else { _refused($self) }
+        elsif ($self->{pid} != $$) { _forked($self) }
+        elsif ($self->{passing} || $err =~ /^Linux::Event::Loop: (?:epoll_wait failed|cannot)/) { die $err }
+        else {
+            $got = 1;
+            $self->emit(error => "I/O watcher failed: $err");
+        }
     }
     return;
 }
@@ -425,9 +461,8 @@ sub _run {
 # kernel's buffer is full, ask it now.
 sub _write_full {
     my ($self, $s) = @_;
-    return unless $s->[S_LIVE] && $s->[S_MODE] & 2 && !($s->[S_KMODE] & 2);
-    $s->[S_WOK] = 0;
-    $s->[S_W]->enable_write;
+    $s->[S_C][C_WOK] = $s->[S_FAST] = 0;
+    eval { $s->[S_W]->enable_write; 1 } or return _refused($self);    # _forked asks
     $s->[S_KMODE] |= 2;
     return;
 }
@@ -446,6 +481,7 @@ sub _move {
         $s->[S_W]->disable_read  unless $s->[S_MODE] & 1;
         $s->[S_W]->disable_write unless $s->[S_MODE] & 2;
         $s->[S_KMODE] = $s->[S_MODE];
+        _fast($s);
     }
     for my $t (values %{ $self->{timers} }) {
         next unless defined $t->[T_ARMED];
@@ -583,6 +619,7 @@ subscriber (L<Mojo::EventEmitter>), and stops the reactor.
 
 Waits until at least one callback ran (or the reactor was stopped) and
 returns; returns at once, stopping the reactor, when nothing is watched.
+A Perl C<%SIG> handler that ran during the wait counts as a callback.
 May be called from a callback.
 
 =head2 start, stop, is_running
@@ -592,11 +629,18 @@ watched.  C<is_running> is true while C<start> or C<one_tick> runs.
 
 =head1 HOW IT RUNS
 
-The engine calls the reactor callbacks itself, each wrapped as
-L<Mojo::Reactor::Poll> wraps them (a callback that dies reaches the
-C<error> event), in the order it finds them ready: I/O first, then due
-timers and C<next_tick>.  A watcher or timer that an earlier callback of the
-same tick removed (or C<reset>) is not called.
+The engine calls the reactor callbacks itself, in the order it finds them
+ready: I/O first, then due timers and C<next_tick>.  A watcher or timer
+that an earlier callback of the same tick removed (or C<reset>) is not
+called.  A callback that dies reaches the C<error> event, as with
+L<Mojo::Reactor::Poll>.  Timer and C<next_tick> callbacks are each guarded
+by an C<eval>; I/O callbacks are not (an C<eval> costs as much as several
+statements, and a stream's round trip has two): one that dies leaves the
+engine's cycle where it was, the reactor emits C<error>, and the engine's
+next cycle first dispatches what the old one had left, without waiting.
+So the order of callbacks is the same as with an C<eval> each, except that
+a C<stop> in the error handler, or the end of a C<one_tick>, leaves the
+rest of that cycle to the next C<start> or C<one_tick> (nothing is lost).
 
 An engine loop cannot run inside one of its own callbacks, and a reactor
 callback may call C<one_tick> (or C<start>).  When it does, the reactor
@@ -620,7 +664,9 @@ again (it wrote all it had, as L<Mojo::IOLoop::Stream> does), the write
 callback is queued, to be called in the same tick after the engine's
 callbacks, instead of asking the kernel
 and waiting for the next one; only if that callback leaves write interest
-on (the kernel's buffer was full) is the kernel asked.  So a stream's write
+on (the kernel's buffer was full) is the kernel asked.  A queued callback
+is not called if write interest was switched off again (or the handle
+removed) before its turn.  So a stream's write
 costs no C<epoll_ctl> and no extra tick.  A write callback can therefore
 find the buffer full (C<EAGAIN>) where L<Mojo::Reactor::Poll> would not have
 called it yet; Mojo's streams, and any non-blocking writer, handle that.
