@@ -92,6 +92,25 @@ fn pipe() -> (OwnedFd, OwnedFd) {
     unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) }
 }
 
+/// Two connected stream sockets: each end is writable at once.
+fn socketpair() -> (OwnedFd, OwnedFd) {
+    let mut sv = [0; 2];
+    // SAFETY: valid out-array of two descriptors.
+    assert_eq!(
+        unsafe {
+            libc::socketpair(
+                libc::AF_UNIX,
+                libc::SOCK_STREAM | libc::SOCK_CLOEXEC,
+                0,
+                sv.as_mut_ptr(),
+            )
+        },
+        0
+    );
+    // SAFETY: the kernel just returned these descriptors.
+    unsafe { (OwnedFd::from_raw_fd(sv[0]), OwnedFd::from_raw_fd(sv[1])) }
+}
+
 fn write(fd: &OwnedFd) {
     // SAFETY: writes one byte from a live buffer.
     assert_eq!(
@@ -280,22 +299,7 @@ fn a_watcher_cancelled_during_the_cycle_gets_no_more_events() {
 fn a_read_callback_that_cancels_or_disables_write_stops_the_write_half() {
     let mut w = World::new();
     let (rd, wr) = pipe();
-    // A socketpair end is readable and writable at once.
-    let mut sv = [0; 2];
-    // SAFETY: valid out-array of two descriptors.
-    assert_eq!(
-        unsafe {
-            libc::socketpair(
-                libc::AF_UNIX,
-                libc::SOCK_STREAM | libc::SOCK_CLOEXEC,
-                0,
-                sv.as_mut_ptr(),
-            )
-        },
-        0
-    );
-    // SAFETY: the kernel just returned these descriptors.
-    let (a, b) = unsafe { (OwnedFd::from_raw_fd(sv[0]), OwnedFd::from_raw_fd(sv[1])) };
+    let (a, b) = socketpair();
     write(&b);
     let t = w.watch(&a, READ_WRITE, "rw");
     let seen = w.cycle_with(|e, ev| {
@@ -357,21 +361,7 @@ fn a_cancelled_timer_never_fires_and_a_cancelled_signal_loses_its_arrivals() {
 #[test]
 fn a_cycle_cut_short_resumes_where_it_stopped_without_waiting() {
     let mut w = World::new();
-    let mut sv = [0; 2];
-    // SAFETY: valid out-array of two descriptors.
-    assert_eq!(
-        unsafe {
-            libc::socketpair(
-                libc::AF_UNIX,
-                libc::SOCK_STREAM | libc::SOCK_CLOEXEC,
-                0,
-                sv.as_mut_ptr(),
-            )
-        },
-        0
-    );
-    // SAFETY: the kernel just returned these descriptors.
-    let (a, b) = unsafe { (OwnedFd::from_raw_fd(sv[0]), OwnedFd::from_raw_fd(sv[1])) };
+    let (a, b) = socketpair();
     write(&b);
     let edge = Interest {
         edge: true,
