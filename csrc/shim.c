@@ -276,12 +276,7 @@ SV *le_object_field(SV *rv, I32 i) {
 
 int le_isa(LE_pTHX_ SV *sv, const char *class) { return sv && sv_derived_from(sv, class); }
 
-/* PerlIO_fileno, without the walk through the layers' calls: the
- * buffering layers (:perlio, :crlf) answer by asking the layer below, so
- * the bottom one is asked directly.  The loop asks once per dispatched
- * event (a handle closed or dropped without unwatch is forgotten).  A layer
- * written in Perl (:via) answers with Perl code, so anything but :unix is
- * asked under le_protect. */
+/* PerlIO_fileno of a layer that may answer with Perl code. */
 struct le_fileno { PerlIO *f; IV fd; };
 
 static void le_fileno_body(pTHX_ void *ctx) {
@@ -289,51 +284,64 @@ static void le_fileno_body(pTHX_ void *ctx) {
     q->fd = PerlIO_fileno(q->f);
 }
 
-/* Not answered: the layer answers with Perl code, which the caller did not
- * allow to run (see le_handle_fd). */
-#define LE_NEEDS_PERL 3
-
-static int le_fileno(pTHX_ PerlIO *f, IV *fd, int may_run_perl) {
+/* The PerlIO layer to ask for the fd of the handle a (possibly weak)
+ * reference points to, or NULL when the reference is gone, is not a handle,
+ * or the handle is closed.  The buffering layers (:perlio, :crlf) answer by
+ * asking the layer below, so the bottom one is found directly. */
+static PerlIO *le_fd_layer(pTHX_ SV *ref) {
     PERLIO_FUNCS_DECL(*tab);
-    struct le_fileno q;
-    int status;
-    while (PerlIOValid(f) && (tab = PerlIOBase(f)->tab) && tab->Fileno == PerlIOBase_fileno)
-        f = PerlIONext(f);
-    if (PerlIOValid(f) && (tab = PerlIOBase(f)->tab) && tab->Fileno == PerlIOUnix_fileno) {
-        *fd = PerlIOUnix_fileno(aTHX_ f);
-        return LE_OK;
-    }
-    if (!may_run_perl)
-        return LE_NEEDS_PERL;
-    q.f = f;
-    q.fd = -1;
-    status = le_protect(aTHX_ le_fileno_body, &q);
-    *fd = q.fd;
-    return status;
-}
-
-/* The file descriptor of the handle a (possibly weak) reference points to,
- * in *fd: -1 when the reference is gone, is not a handle, or the handle is
- * closed.  Without `may_run_perl`, a handle whose layer would run Perl code
- * to answer is not asked (LE_NEEDS_PERL): the dispatch asks without
- * holding anything first, and holds what it needs only then. */
-int le_handle_fd(LE_pTHX_ SV *ref, int *fd, int may_run_perl) {
     SV *target;
     IO *io = NULL;
-    IV n = -1;
-    int status;
-    *fd = -1;
+    PerlIO *f;
     if (!ref || !SvROK(ref))
-        return LE_OK;
+        return NULL;
     target = SvRV(ref);
     if (SvTYPE(target) == SVt_PVGV)
         io = GvIO((GV *)target);
     else if (SvTYPE(target) == SVt_PVIO)
         io = (IO *)target;
-    if (!io || !IoIFP(io))
+    if (!io || !(f = IoIFP(io)))
+        return NULL;
+    while (PerlIOValid(f) && (tab = PerlIOBase(f)->tab) && tab->Fileno == PerlIOBase_fileno)
+        f = PerlIONext(f);
+    return f;
+}
+
+static int le_is_unix(pTHX_ PerlIO *f) {
+    return PerlIOValid(f) && PerlIOBase(f)->tab->Fileno == PerlIOUnix_fileno;
+}
+
+/* The fd of the handle `ref` points to when it can be had without running
+ * Perl code: -1 when the handle is gone or closed, -2 when its layer
+ * answers with Perl code (ask le_handle_fd then).  The loop asks once per
+ * dispatched callback, holding nothing (a handle closed or dropped without
+ * unwatch is forgotten). */
+int le_handle_fd_now(LE_pTHX_ SV *ref) {
+    PerlIO *f = le_fd_layer(aTHX_ ref);
+    if (!f)
+        return -1;
+    if (LIKELY(le_is_unix(aTHX_ f)))
+        return (int)PerlIOUnix_fileno(aTHX_ f);
+    return -2;
+}
+
+/* The same for any layer: one written in Perl (:via) answers with Perl
+ * code, run under le_protect; the fd in *fd. */
+int le_handle_fd(LE_pTHX_ SV *ref, int *fd) {
+    struct le_fileno q;
+    int status;
+    PerlIO *f = le_fd_layer(aTHX_ ref);
+    *fd = -1;
+    if (!f)
         return LE_OK;
-    status = le_fileno(aTHX_ IoIFP(io), &n, may_run_perl);
-    *fd = (int)n;
+    if (le_is_unix(aTHX_ f)) {
+        *fd = (int)PerlIOUnix_fileno(aTHX_ f);
+        return LE_OK;
+    }
+    q.f = f;
+    q.fd = -1;
+    status = le_protect(aTHX_ le_fileno_body, &q);
+    *fd = (int)q.fd;
     return status;
 }
 

@@ -26,18 +26,22 @@
 
 use super::interest::{Dir, Plan, plan};
 use super::registry::Token;
-use super::{Engine, Kernel, Source};
+use super::{Engine, IoPayload, Kernel, Source};
 use crate::sys::clock;
 use std::io;
 
 /// What to run next.
-#[derive(Debug)]
-pub enum Event<W, T> {
+pub enum Event<W: IoPayload, T> {
     /// Perl's deferred `%SIG` handlers are pending: run them; the cycle
     /// ends here.
     PerlSignals,
-    /// One callback of the I/O watcher `token`.
-    Io { token: Token, dir: Dir },
+    /// One callback of the I/O watcher `token`, with what its payload gives
+    /// out for it.
+    Io {
+        token: Token,
+        dir: Dir,
+        args: W::Args,
+    },
     /// The waker was signalled `count` times since the last drain.
     Wakeup { count: u64 },
     /// Signal `signo` arrived (`count` > 1 only for real-time signals).
@@ -94,7 +98,7 @@ pub(super) struct Cycle {
 
 const MS: u64 = 1_000_000;
 
-impl<W, T> Engine<W, T> {
+impl<W: IoPayload, T> Engine<W, T> {
     /// Starts a cycle that waits at most `limit` ns (None: until something
     /// happens).  Timers scheduled before now may fire in it.
     pub fn begin_cycle(&mut self, limit: Option<u64>) {
@@ -224,17 +228,21 @@ impl<W, T> Engine<W, T> {
             let kind = match self.registry.get_mut(token) {
                 None => Kind::Gone,
                 Some(Source::Io {
-                    interest, kernel, ..
+                    interest,
+                    kernel,
+                    payload,
+                    ..
                 }) => {
                     if interest.oneshot {
                         *kernel = Kernel::Disarmed;
                     }
-                    Kind::Io(plan(
-                        ev.events,
-                        interest.read,
-                        interest.write,
-                        interest.error,
-                    ))
+                    let mut p = plan(ev.events, interest.read, interest.write, interest.error);
+                    // The first callback was just checked against the
+                    // switches; the rest are checked when their turn comes.
+                    match p.take_first() {
+                        Some(dir) => Kind::Io(p, dir, payload.args(dir)),
+                        None => Kind::Park,
+                    }
                 }
                 Some(Source::Waker) => Kind::Waker,
                 Some(Source::Signals) => Kind::Signals,
@@ -246,15 +254,12 @@ impl<W, T> Engine<W, T> {
                 Kind::Gone if self.maybe_stale => self.rebuild().map_err(CycleError::Rebuild)?,
                 Kind::Gone => {}
                 // A hang-up or error with no callback to take it.
-                Kind::Io(p) if p == Plan::default() => {
+                Kind::Park => {
                     self.park(token);
                 }
-                Kind::Io(mut p) => {
-                    // The first callback was just checked against the
-                    // switches; the rest are checked when their turn comes.
-                    let dir = p.take_first().expect("a plan with something to run");
-                    self.cycle.delivery = (p != Plan::default()).then_some((token, p));
-                    return Ok(Some(Event::Io { token, dir }));
+                Kind::Io(rest, dir, args) => {
+                    self.cycle.delivery = (rest != Plan::default()).then_some((token, rest));
+                    return Ok(Some(Event::Io { token, dir, args }));
                 }
                 Kind::Waker => {
                     let drained = match &self.waker {
@@ -317,19 +322,24 @@ impl<W, T> Engine<W, T> {
                 // Its last callback: nothing is owed if it dies.
                 self.cycle.delivery = None;
             }
-            let on = match self.registry.get(token) {
-                Some(Source::Io { interest, .. }) => match dir {
-                    Dir::Read => interest.read,
-                    Dir::Write => interest.write,
-                    Dir::Error => interest.error,
-                },
+            let (on, args) = match self.registry.get(token) {
+                Some(Source::Io {
+                    interest, payload, ..
+                }) => {
+                    let on = match dir {
+                        Dir::Read => interest.read,
+                        Dir::Write => interest.write,
+                        Dir::Error => interest.error,
+                    };
+                    (on, payload.args(dir))
+                }
                 _ => {
                     self.cycle.delivery = None;
                     break;
                 }
             };
             if on {
-                return Some(Event::Io { token, dir });
+                return Some(Event::Io { token, dir, args });
             }
         }
         None
@@ -337,9 +347,13 @@ impl<W, T> Engine<W, T> {
 }
 
 /// What a ready descriptor is, looked up once.
-enum Kind {
+enum Kind<A> {
     Gone,
-    Io(Plan),
+    /// An I/O watcher: the rest of its plan, its first callback, and what
+    /// its payload gives out for it.
+    Io(Plan, Dir, A),
+    /// An I/O watcher with nothing to run.
+    Park,
     Waker,
     Signals,
     Child,

@@ -37,6 +37,14 @@ use std::sync::Arc;
 use timers::{TimerHeap, TimerId};
 use waker::Waker;
 
+/// What a watcher's payload gives out with each of its I/O events: what
+/// the caller needs to act on the event (for the glue: the callback and
+/// its arguments), copied from the lookup the engine makes anyway.
+pub trait IoPayload {
+    type Args: Copy;
+    fn args(&self, dir: Dir) -> Self::Args;
+}
+
 /// Why `watch` or `watch_child` refused.
 #[derive(Debug)]
 pub enum WatchError {

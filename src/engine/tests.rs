@@ -12,6 +12,13 @@ use std::rc::Rc;
 #[derive(Debug)]
 struct Probe(&'static str, Rc<RefCell<Vec<&'static str>>>);
 
+impl IoPayload for Probe {
+    type Args = &'static str;
+    fn args(&self, _dir: Dir) -> &'static str {
+        self.0
+    }
+}
+
 impl Drop for Probe {
     fn drop(&mut self) {
         self.1.borrow_mut().push(self.0);
@@ -70,8 +77,9 @@ impl World {
 fn describe(e: &TestEngine, ev: &Event<Probe, &'static str>) -> String {
     match ev {
         Event::PerlSignals => "perl-signals".into(),
-        Event::Io { token, dir } => {
+        Event::Io { token, dir, args } => {
             let name = e.io(*token).map_or("?", |(p, _)| p.0);
+            assert_eq!(name, *args, "the payload's args come with the event");
             format!("{name}:{dir:?}")
         }
         Event::Wakeup { count } => format!("wakeup:{count}"),

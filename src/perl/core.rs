@@ -10,7 +10,7 @@ use super::owned::{Owned, ptr_of};
 use super::xs::Perl;
 use crate::engine::interest::Interest;
 use crate::engine::registry::{Token, token_fd};
-use crate::engine::{Dir, Engine, MAX_SIGNAL};
+use crate::engine::{Dir, Engine, IoPayload, MAX_SIGNAL};
 use std::cell::{Cell, RefCell};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -61,6 +61,20 @@ pub struct Subscription {
 pub enum Payload {
     Io(IoWatch),
     Child(Subscription),
+}
+
+/// A callback and the two values it is called with besides the loop: the
+/// handle and the watcher object.  Raw: valid until Perl code runs.
+pub type IoArgs = [*mut super::ffi::SV; 3];
+
+impl IoPayload for Payload {
+    type Args = IoArgs;
+    fn args(&self, dir: Dir) -> IoArgs {
+        match self {
+            Payload::Io(w) => [w.callback(dir), w.fh.as_ptr(), w.object.as_ptr()],
+            Payload::Child(_) => [std::ptr::null_mut(); 3],
+        }
+    }
 }
 
 pub type PerlEngine = Engine<Payload, Owned>;
@@ -129,43 +143,36 @@ impl LoopCore {
         }
     }
 
-    /// The callback for `dir` of I/O watcher `token` with its arguments
-    /// (handle, watcher object), if its handle still has the watcher's fd
-    /// open; if not, the user closed or dropped it without unwatching, and
-    /// the watcher is purged without a word.  Asking the handle may run
-    /// Perl code (a layer's FILENO), which may die or change the loop: then
-    /// the watcher is looked up again after it.
+    /// The callback for `dir` of I/O watcher `token` with its arguments,
+    /// if its handle still has the watcher's fd open; if not, the user
+    /// closed or dropped it without unwatching, and the watcher is purged
+    /// without a word.  `args` are what the engine handed out with the
+    /// event.  Asking the handle may run Perl code (a PerlIO layer's
+    /// FILENO), which may die or change the loop: then the watcher is
+    /// looked up again after it.
     pub fn io_target(
         &self,
         perl: Perl,
         token: Token,
         dir: Dir,
-    ) -> Result<Option<[*mut super::ffi::SV; 3]>, super::xs::Failure> {
-        let target = |core: &LoopCore| match core.engine.borrow().io(token) {
-            Some((Payload::Io(w), _)) if w.on(dir) => {
-                Some([w.callback(dir), w.fh.as_ptr(), w.object.as_ptr()])
-            }
-            _ => None,
-        };
-        let Some(t) = target(self) else {
-            return Ok(None);
-        };
-        let fd = match super::handle::handle_fd_now(perl, t[1]) {
-            Some(fd) => fd,
+        args: IoArgs,
+    ) -> Result<Option<IoArgs>, super::xs::Failure> {
+        let open = match super::handle::handle_fd_now(perl, args[1]) {
+            Some(fd) if fd == token_fd(token) => return Ok(Some(args)),
+            Some(_) => false,
             None => {
-                let fh = Owned::hold(perl, t[1]);
-                let fd = super::handle::handle_fd(perl, ptr_of(&fh))?;
-                if fd == token_fd(token) {
-                    return Ok(target(self));
-                }
-                fd
+                let fh = Owned::hold(perl, args[1]);
+                super::handle::handle_fd(perl, ptr_of(&fh))? == token_fd(token)
             }
         };
-        if fd == token_fd(token) {
-            return Ok(Some(t));
+        if !open {
+            self.unwatch(token);
+            return Ok(None);
         }
-        self.unwatch(token);
-        Ok(None)
+        Ok(match self.engine.borrow().io(token) {
+            Some((p @ Payload::Io(w), _)) if w.on(dir) => Some(p.args(dir)),
+            _ => None,
+        })
     }
 
     /// Tears the loop down.  During global destruction the Perl values may

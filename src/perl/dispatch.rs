@@ -4,7 +4,7 @@
 //! Nothing is borrowed while Perl runs.  When a callback dies, the error
 //! goes up and the engine keeps the rest of the cycle for the next one.
 
-use super::core::{LoopCore, Payload};
+use super::core::{IoArgs, LoopCore, Payload};
 use super::ffi::{self, SV};
 use super::objects::new_uv;
 use super::owned::{Owned, ptr_of};
@@ -68,7 +68,7 @@ pub fn cycle(
         };
         ran += match event {
             Event::PerlSignals => despatch_perl_signals(perl, core)?,
-            Event::Io { token, dir } => io(perl, core, loop_sv, token, dir)?,
+            Event::Io { token, dir, args } => io(perl, core, loop_sv, token, dir, args)?,
             Event::Wakeup { count } => wakeup(perl, core, loop_sv, count)?,
             Event::Signal { signo, count } => signal(perl, core, loop_sv, signo, count)?,
             Event::ChildExit(exit) => {
@@ -111,8 +111,9 @@ fn io(
     loop_sv: *mut SV,
     token: Token,
     dir: Dir,
+    args: IoArgs,
 ) -> Result<usize, Failure> {
-    let target = match core.io_target(perl, token, dir) {
+    let [cb, fh, object] = match core.io_target(perl, token, dir, args) {
         Ok(Some(t)) => t,
         Ok(None) => return Ok(0),
         Err(e) => {
@@ -121,7 +122,6 @@ fn io(
             return Err(e);
         }
     };
-    let [cb, fh, object] = target;
     call(perl, core, cb, &mut [loop_sv, fh, object])?;
     Ok(1)
 }

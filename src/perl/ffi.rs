@@ -30,8 +30,6 @@ pub type Xsub = unsafe extern "C" fn(*mut CV);
 pub const CALL_OK: c_int = 0;
 pub const CALL_DIED: c_int = 1;
 pub const CALL_EXIT: c_int = 2;
-/// le_handle_fd did not ask: the handle's layer answers with Perl code.
-pub const NEEDS_PERL: c_int = 3;
 
 pub const KIND_LOOP: c_int = 0;
 pub const KIND_WAKER: c_int = 1;
@@ -76,7 +74,8 @@ unsafe extern "C" {
     ) -> *mut SV;
     pub fn le_object_field(rv: *mut SV, i: i32) -> *mut SV;
     pub fn le_isa(p: *mut Interp, sv: *mut SV, class: *const c_char) -> c_int;
-    pub fn le_handle_fd(p: *mut Interp, rv: *mut SV, fd: *mut c_int, may_run_perl: c_int) -> c_int;
+    pub fn le_handle_fd(p: *mut Interp, rv: *mut SV, fd: *mut c_int) -> c_int;
+    pub fn le_handle_fd_now(p: *mut Interp, rv: *mut SV) -> c_int;
 
     pub fn le_new_watcher(
         p: *mut Interp,

@@ -172,18 +172,17 @@ pub fn attach_waker(perl: Perl, rv: *mut SV, handle: WakerHandle) {
 pub fn handle_fd(perl: Perl, rv: *mut SV) -> Result<i32, Failure> {
     let mut fd = -1;
     // SAFETY: the shim handles null and non-handles; `fd` is a live out-pointer.
-    outcome(unsafe { ffi::le_handle_fd(perl.raw(), rv, &mut fd, 1) })?;
+    outcome(unsafe { ffi::le_handle_fd(perl.raw(), rv, &mut fd) })?;
     Ok(fd)
 }
 
 /// `handle_fd` when it can be answered without running Perl code (the
 /// handle's bottom layer is :unix, or it is closed or gone); None otherwise.
 pub fn handle_fd_now(perl: Perl, rv: *mut SV) -> Option<i32> {
-    let mut fd = -1;
-    // SAFETY: as above; the shim runs no Perl code when told so.
-    match unsafe { ffi::le_handle_fd(perl.raw(), rv, &mut fd, 0) } {
-        ffi::NEEDS_PERL => None,
-        _ => Some(fd),
+    // SAFETY: the shim handles null and non-handles, and runs no Perl code.
+    match unsafe { ffi::le_handle_fd_now(perl.raw(), rv) } {
+        -2 => None,
+        fd => Some(fd),
     }
 }
 
