@@ -383,6 +383,20 @@ end of the cycle.  Their C<DESTROY> runs then, outside the loop's own code,
 so a C<DESTROY> that dies gives Perl's usual C<(in cleanup)> warning, and
 one that frees the loop itself is safe.
 
+=item *
+
+A callback may drop the last reference to the loop that runs it: C<run>
+and C<run_once> hold the loop until they return (C<run> until C<stop>),
+and the loop is freed after that.
+
+=item *
+
+A C<:via> layer whose C<FILENO> answers another number, or -1, says that
+the handle is no longer the watched descriptor: the watcher becomes
+inactive, as when the handle is closed.  If its C<FILENO> dies between a
+read callback and the write callback of the same event, the write callback
+is still owed and comes in the next cycle.
+
 =back
 
 =head1 SEE ALSO

@@ -42,7 +42,9 @@ Linux::Event::Watcher - the handle of one I/O watcher
 
 Returned by L<Linux::Event::Loop/watch>; owned by the loop (there is no
 constructor).  The callbacks and switches live in the engine; the object
-names them.  I/O callbacks are called as C<< $cb->($loop, $fh, $watcher) >>,
+names them.  The object is a blessed scalar reference, small (about 250
+bytes per watcher with its engine record, see F<bench/RESULTS.md>) and
+opaque: use its methods, not its inside.  I/O callbacks are called as C<< $cb->($loop, $fh, $watcher) >>,
 in the order given in L<Linux::Event::Loop/Dispatch order>.
 
 Each direction (read, write, error) has a handler and a switch.  A direction
