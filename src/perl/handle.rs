@@ -15,27 +15,10 @@ use super::ffi::{self, Interp, SV};
 use super::xs::{Failure, Perl, croak, outcome};
 use crate::engine::waker::Waker;
 use std::ffi::c_void;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Once, OnceLock};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
 
-static FORK_GENERATION: AtomicU64 = AtomicU64::new(0);
-
-extern "C" fn after_fork_in_child() {
-    FORK_GENERATION.fetch_add(1, Ordering::Relaxed);
-}
-
-/// Counts forks from now on (once per process).
-pub fn track_forks() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        // SAFETY: registers a handler that only bumps an atomic counter.
-        unsafe { libc::pthread_atfork(None, None, Some(after_fork_in_child)) };
-    });
-}
-
-pub fn fork_generation() -> u64 {
-    FORK_GENERATION.load(Ordering::Relaxed)
-}
+pub use crate::sys::fork::{fork_generation, track_forks};
 
 const IN_CHILD: &str = "belongs to the parent process and cannot be used in a forked child \
      (create a new loop there; only $waker->signal works across fork)";

@@ -7,6 +7,7 @@
 pub mod clock;
 pub mod epoll;
 pub mod eventfd;
+pub mod fork;
 pub mod pidfd;
 pub mod pretend;
 pub mod sigcatch;
