@@ -680,9 +680,8 @@ static void le_free_tmps_body(pTHX_ void *ctx) {
     PL_tmps_floor = old_floor;
 }
 
+/* Called only when something is above `floor` (the caller looks first). */
 int le_free_tmps(LE_pTHX_ SSize_t floor) {
-    if (PL_tmps_ix <= floor)
-        return LE_OK;
     return le_protect(aTHX_ le_free_tmps_body, &floor);
 }
 

@@ -147,8 +147,9 @@ impl<W: IoPayload, T> Engine<W, T> {
         Ok(None)
     }
 
-    /// How long to wait: until the next deadline, or the limit if sooner.
-    fn timeout(&self) -> Option<u64> {
+    /// How long to wait from `now` (read only if needed): until the next
+    /// deadline, or the limit if sooner.
+    fn timeout(&self, now: &mut impl FnMut() -> u64) -> Option<u64> {
         if self.signals.due() {
             return Some(0);
         }
@@ -158,7 +159,7 @@ impl<W: IoPayload, T> Engine<W, T> {
         let until_timer = self
             .timers
             .next_deadline()
-            .map(|d| d.saturating_sub(clock::monotonic_ns()).div_ceil(MS) * MS);
+            .map(|d| d.saturating_sub(now()).div_ceil(MS) * MS);
         match (until_timer, self.cycle.limit) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -173,14 +174,18 @@ impl<W: IoPayload, T> Engine<W, T> {
         if self.cursor < self.filled || self.cycle.delivery.is_some() {
             return Ok(true);
         }
-        let wait = self.timeout();
+        // The clock is read once, and only if a timer or a bounded wait
+        // needs it.
+        let mut read = None;
+        let mut now = || *read.get_or_insert_with(clock::monotonic_ns);
+        let wait = self.timeout(&mut now);
         // With nothing registered and nothing to wait for, skip the system call.
         if wait == Some(0) && self.registry.is_empty() {
             self.cursor = 0;
             self.filled = 0;
             return Ok(true);
         }
-        let deadline = wait.map(|w| clock::monotonic_ns().saturating_add(w));
+        let deadline = wait.map(|w| now().saturating_add(w));
         let mut left = wait;
         loop {
             match self.epoll.wait(&mut self.events, left) {

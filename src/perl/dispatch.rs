@@ -127,10 +127,13 @@ fn io(
 }
 
 fn wakeup(perl: Perl, core: &LoopCore, loop_sv: *mut SV, count: u64) -> Result<usize, Failure> {
-    let cb = Owned::hold(perl, ptr_of(&core.on_wakeup.borrow()));
-    let Some(cb) = cb else { return Ok(0) };
+    // le_call holds the callback for the call itself.
+    let cb = ptr_of(&core.on_wakeup.borrow());
+    if cb.is_null() {
+        return Ok(0);
+    }
     let n = new_uv(perl, count);
-    call(perl, core, cb.as_ptr(), &mut [loop_sv, n.as_ptr()])?;
+    call(perl, core, cb, &mut [loop_sv, n.as_ptr()])?;
     Ok(1)
 }
 
