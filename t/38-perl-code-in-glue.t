@@ -14,6 +14,7 @@ use Test::More;
 use POSIX ();
 use File::Temp ();
 use Scalar::Util qw(refaddr);
+use Time::HiRes ();
 use Linux::Event;
 use FindBin;
 use lib "$FindBin::Bin/lib";
@@ -116,6 +117,17 @@ sub loop_works ($loop, $name) {
     is($got, 'alive', "$name: a new watcher on a pipe fires");
 }
 
+# With everything drained, the loop sleeps again: a wait with nothing ready
+# lasts its time and runs nothing (no leftover state makes it spin).
+sub loop_sleeps ($loop, $name) {
+    local $Test::Builder::Level = $Test::Builder::Level + 1;
+    my $t0 = Time::HiRes::time();
+    my $ran = eval { $loop->run_once(0.2) };
+    my $took = Time::HiRes::time() - $t0;
+    is($ran, 0, "$name: an idle cycle runs nothing") or diag("run_once: $@");
+    cmp_ok($took, '>=', 0.15, "$name: the loop sleeps (waited ${took}s)");
+}
+
 # $watcher->$method answers 0 or 1 (never dies, never "internal error"); returns it.
 sub answers_01 ($watcher, $method, $name) {
     local $Test::Builder::Level = $Test::Builder::Level + 1;
@@ -213,6 +225,7 @@ guarded ':via FILENO dies while the loop dispatches its handle' => sub {
     answers_01($watcher, 'read_enabled', 'after FILENO died');
 
     loop_works($loop, 'after FILENO died in dispatch');
+    loop_sleeps($loop, 'after FILENO died in dispatch');
 };
 
 guarded ':via FILENO dies with an object while the loop dispatches its handle' => sub {
@@ -230,6 +243,7 @@ guarded ':via FILENO dies with an object while the loop dispatches its handle' =
     is($reads, 1, 'the read event is delivered once FILENO works again');
     is(answers_01($watcher, 'is_active', 'after FILENO died'), 1, 'the watcher is still active');
     loop_works($loop, 'after FILENO died with an object');
+    loop_sleeps($loop, 'after FILENO died with an object');
 };
 
 guarded ':via FILENO dies between the read and the write callback' => sub {
@@ -315,6 +329,7 @@ guarded ':via FILENO dies while run (not run_once) dispatches its handle' => sub
         or diag($@);
     is($reads, 1, 'the read event was delivered');
     loop_works($loop, 'after FILENO died in run');
+    loop_sleeps($loop, 'after FILENO died in run');
 };
 
 for my $case ([other => 'returns another number'], [neg => 'returns -1']) {
